@@ -1,0 +1,37 @@
+# The few verbs people type. Everything runs inside .venv, created on first use
+# from pyproject.toml, so a machine with only python3 and make is enough.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install serve test lint format models clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+serve: install  ## serve the committed models on http://$(HOST):$(PORT)
+	$(BIN)/uvicorn service.main:app --host $(HOST) --port $(PORT)
+
+test: install  ## the full default test run (a few minutes on 2 cores)
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+models: install  ## retrain the three committed models (adds a new version of each)
+	$(BIN)/python -m training all --out models
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Offline training: data, windows, models, honest evaluation and export."""
