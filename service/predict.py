@@ -1,0 +1,83 @@
+"""Turn validated requests into model batches and model outputs into responses (no HTTP here)."""
+
+import anyio.to_thread
+import numpy as np
+
+from service.errors import InputError
+from service.registry import LoadedModel
+from service.schemas import (
+    MAX_WINDOWS,
+    ClassifyRequest,
+    ClassifyResponse,
+    SineRequest,
+    SineResponse,
+    StockRequest,
+    StockResponse,
+)
+
+
+async def infer(model: LoadedModel, batch: np.ndarray) -> np.ndarray:
+    """The one call site of the models: a worker thread now, a micro-batcher later."""
+    output = await anyio.to_thread.run_sync(model, batch)
+    if not np.all(np.isfinite(output)):
+        raise InputError([], "the input is outside what the model can handle (non-finite output)")
+    return output
+
+
+def stock_batch(request: StockRequest, features: list[str], window: int) -> np.ndarray:
+    """Every sliding window of the rows, `(n_windows, window, n_features)`, features in order."""
+    rows = request.rows
+    if not window <= len(rows) <= window + MAX_WINDOWS - 1:
+        limits = f"between {window} and {window + MAX_WINDOWS - 1} rows"
+        raise InputError(["rows"], f"must hold {limits} (got {len(rows)})")
+    for i, row in enumerate(rows):
+        for name in features:
+            if getattr(row, name, None) is None:
+                raise InputError(["rows", i, name], "is required: the model was trained with it")
+    table = np.array([[getattr(row, f) for f in features] for row in rows], dtype=np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(table, window, axis=0)
+    return np.ascontiguousarray(windows.transpose(0, 2, 1))  # (n_windows, window, features)
+
+
+async def predict_stock(model: LoadedModel, request: StockRequest) -> StockResponse:
+    batch = stock_batch(request, model.features, model.window)
+    predictions = (await infer(model, batch))[:, 0].tolist()  # (n_windows, 1) -> n_windows
+    return StockResponse(
+        model=model.name,
+        version=model.version,
+        predictions=predictions,
+        next_close=predictions[-1],
+    )
+
+
+def curve_batch(x: list[float] | list[list[float]], window: int) -> tuple[np.ndarray, bool]:
+    """`(n_windows, window, 1)` from one window or a list of them, and whether x was nested."""
+    nested = bool(x) and isinstance(x[0], list)
+    windows = x if nested else [x]
+    for i, values in enumerate(windows):
+        if len(values) != window:
+            loc, what = (["x", i], "each window") if nested else (["x"], "x")
+            raise InputError(loc, f"{what} must hold exactly {window} values (got {len(values)})")
+    return np.asarray(windows, dtype=np.float32)[..., np.newaxis], nested
+
+
+async def predict_sine(model: LoadedModel, request: SineRequest) -> SineResponse:
+    batch, nested = curve_batch(request.x, model.window)
+    y = (await infer(model, batch))[..., 0]  # (n_windows, window, 1) -> (n_windows, window)
+    return SineResponse(
+        model=model.name, version=model.version, y=y.tolist() if nested else y[0].tolist()
+    )
+
+
+async def predict_classes(model: LoadedModel, request: ClassifyRequest) -> ClassifyResponse:
+    batch, nested = curve_batch(request.x, model.window)
+    probabilities = await infer(model, batch)  # (n_windows, window, 2)
+    classes = probabilities.argmax(axis=-1)  # (n_windows, window)
+    if not nested:
+        probabilities, classes = probabilities[0], classes[0]
+    return ClassifyResponse(
+        model=model.name,
+        version=model.version,
+        classes=classes.tolist(),
+        probabilities=probabilities.tolist(),
+    )

@@ -1,0 +1,42 @@
+"""Prediction endpoints."""
+
+from fastapi import APIRouter
+
+from service import predict
+from service.errors import error_body
+from service.registry import RegistryDep
+from service.schemas import (
+    ClassifyRequest,
+    ClassifyResponse,
+    SineRequest,
+    SineResponse,
+    StockRequest,
+    StockResponse,
+)
+
+_ERRORS = {
+    422: {"description": "Invalid input; the message names the field and the rule"},
+    503: {
+        "description": "The model is not loaded",
+        "content": {"application/json": {"example": error_body("model 'stock' is not available")}},
+    },
+}
+router = APIRouter(tags=["predict"], responses=_ERRORS)
+
+
+@router.post("/predict/stock", response_model=StockResponse)
+async def predict_stock(body: StockRequest, registry: RegistryDep) -> StockResponse:
+    """Next-day close for every sliding window of the rows (oldest first)."""
+    return await predict.predict_stock(registry.get("stock"), body)
+
+
+@router.post("/predict/sine", response_model=SineResponse)
+async def predict_sine(body: SineRequest, registry: RegistryDep) -> SineResponse:
+    """Fitted cos(x) for every x of one window or of several."""
+    return await predict.predict_sine(registry.get("sine"), body)
+
+
+@router.post("/classify", response_model=ClassifyResponse)
+async def classify(body: ClassifyRequest, registry: RegistryDep) -> ClassifyResponse:
+    """Class (1 where cos(4x) < 0) and both probabilities for every x."""
+    return await predict.predict_classes(registry.get("classify"), body)

@@ -1,0 +1,143 @@
+"""Request and response bodies of every endpoint; constraints live here so OpenAPI shows them."""
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
+
+from service import examples
+
+F32_MAX = 3.4e38  # larger magnitudes overflow float32 before the model sees them
+MAX_WINDOWS = 256  # windows per request, sliding (stock) or listed (sine, classify)
+
+# Strict: JSON numbers only (ints fine); strings and booleans are rejected
+Price = Annotated[float, Strict(), Field(gt=0, le=F32_MAX, allow_inf_nan=False)]
+Amount = Annotated[float, Strict(), Field(ge=0, le=F32_MAX, allow_inf_nan=False)]
+Number = Annotated[float, Strict(), Field(ge=-F32_MAX, le=F32_MAX, allow_inf_nan=False)]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StockRow(_Closed):
+    """One trading day; the fields the model was trained with are listed in GET /models/stock."""
+
+    date: dt.date | None = Field(None, description="YYYY-MM-DD; if given on every row, increasing")
+    open: Price
+    high: Price
+    low: Price
+    close: Price
+    volume: Amount
+    money: Amount | None = Field(None, description="Traded value; needed if the model uses it")
+    change: Number | None = Field(None, description="Daily change; needed if the model uses it")
+
+    @field_validator("low")
+    @classmethod
+    def _low_not_above_high(cls, low: float, info) -> float:
+        high = info.data.get("high")
+        if high is not None and low > high:
+            raise ValueError(f"must not exceed high ({low:g} > {high:g})")
+        return low
+
+
+class StockRequest(_Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rows": examples.STOCK_ROWS}]})
+
+    rows: list[StockRow] = Field(
+        min_length=1,
+        description=f"Daily rows, oldest first: at least `window` rows (20 for the shipped model) "
+        f"and at most `window + {MAX_WINDOWS - 1}` ({MAX_WINDOWS} sliding windows).",
+    )
+
+    @field_validator("rows")
+    @classmethod
+    def _dates_increase(cls, rows: list[StockRow]) -> list[StockRow]:
+        dated = [row.date is not None for row in rows]
+        if any(dated) and not all(dated):
+            raise ValueError(f"give a date on every row or on none (rows[{dated.index(False)}])")
+        for i in range(1, len(rows) if all(dated) else 0):
+            if rows[i].date <= rows[i - 1].date:
+                raise ValueError(
+                    f"dates must be strictly increasing: rows[{i}].date {rows[i].date} "
+                    f"is not after rows[{i - 1}].date {rows[i - 1].date}"
+                )
+        return rows
+
+
+class StockResponse(BaseModel):
+    model: str
+    version: int
+    predictions: list[float] = Field(description="predictions[k]: close after row window-1+k")
+    next_close: float = Field(description="Forecast close of the day after the last row")
+
+
+def _window_form(value: Any) -> str:
+    nested = isinstance(value, list) and bool(value) and isinstance(value[0], list)
+    return "windows" if nested else "window"
+
+
+# {"x": [20 floats]} or {"x": [[20 floats], ...]}; the tags never show in error paths
+CurveInput = Annotated[
+    Annotated[list[Number], Field(min_length=1), Tag("window")]
+    | Annotated[
+        list[Annotated[list[Number], Field(min_length=1)]],
+        Field(min_length=1, max_length=MAX_WINDOWS),
+        Tag("windows"),
+    ],
+    Discriminator(_window_form),
+]
+_X_DOC = (
+    f"One window of `window` x values (20 for the shipped models), or a list of up to "
+    f"{MAX_WINDOWS} such windows; answers keep the same nesting and order."
+)
+
+
+class SineRequest(_Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"x": examples.SINE_X}]})
+
+    x: CurveInput = Field(description=_X_DOC)
+
+
+class ClassifyRequest(_Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"x": examples.CLASSIFY_X}]})
+
+    x: CurveInput = Field(description=_X_DOC)
+
+
+class SineResponse(BaseModel):
+    model: str
+    version: int
+    y: list[float] | list[list[float]] = Field(description="Fitted value per x, nested like x")
+
+
+class ClassifyResponse(BaseModel):
+    model: str
+    version: int
+    classes: list[int] | list[list[int]] = Field(description="0 or 1 per x, nested like x")
+    probabilities: list[list[float]] | list[list[list[float]]] = Field(
+        description="[p(class 0), p(class 1)] per x, nested like x"
+    )
+
+
+class ModelSummary(BaseModel):
+    name: str
+    version: int
+    task: str | None
+    window: int
+    features: list[str]
+    metrics: dict[str, Any] = Field(description="Test metrics, with the naive baseline")
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelSummary]
+
+
+class LiveResponse(BaseModel):
+    status: str = "alive"
+
+
+class ReadyResponse(BaseModel):
+    ready: bool
+    models: dict[str, int] = Field(description="Loaded and warmed models and their versions")
+    failed: list[str] = Field(description="Models found on disk that could not be loaded")
