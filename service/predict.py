@@ -56,8 +56,8 @@ def curve_batch(x: list[float] | list[list[float]], window: int) -> tuple[np.nda
     windows = x if nested else [x]
     for i, values in enumerate(windows):
         if len(values) != window:
-            loc, what = (["x", i], "each window") if nested else (["x"], "x")
-            raise InputError(loc, f"{what} must hold exactly {window} values (got {len(values)})")
+            loc, what = (["x", i], "each window must") if nested else (["x"], "must")
+            raise InputError(loc, f"{what} hold exactly {window} values (got {len(values)})")
     return np.asarray(windows, dtype=np.float32)[..., np.newaxis], nested
 
 

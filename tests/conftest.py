@@ -1,6 +1,5 @@
 """Session fixtures shared by the test packages."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,3 @@ def models_dir(fake_models_dir: Path) -> Path:
     """The models the service tests run against (swap in tiny trained models here)."""
     return fake_models_dir
 
-
-def copy_models(source: Path, target: Path, names: list[str]) -> Path:
-    """A models directory holding only `names`, copied from `source`."""
-    for name in names:
-        shutil.copytree(source / name, target / name)
-    return target

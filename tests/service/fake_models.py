@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,10 @@ def write_fake_models(models_dir: Path) -> Path:
 def sine_grid(start: int) -> list[float]:
     """20 consecutive x values of the sine training grid, from grid index `start`."""
     return [k / (10 * math.pi) for k in range(start, start + WINDOW)]
+
+
+def copy_models(source: Path, target: Path, names: list[str]) -> Path:
+    """A models directory holding only `names`, copied from `source`."""
+    for name in names:
+        shutil.copytree(source / name, target / name)
+    return target
