@@ -1,0 +1,30 @@
+import subprocess
+import sys
+
+from training.__main__ import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "training", *args], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+
+
+def test_help_documents_every_option():
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ("--csv", "--out", "--epochs", "--seed", "stock", "sine", "classify", "all"):
+        assert option in result.stdout
+
+
+def test_malformed_csv_stops_with_a_message_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "prices.csv"
+    path.write_text("date,open,high,low,close\n2020-01-01,1,2,0.5,1.5\n")
+    assert main(["stock", "--csv", str(path), "--out", str(tmp_path / "m"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "prices.csv: missing column(s) volume" in err
+    assert not (tmp_path / "m" / "stock").exists() or not any((tmp_path / "m" / "stock").iterdir())
+
+
+def test_csv_only_applies_to_stock():
+    result = run("sine", "--csv", "x.csv")
+    assert result.returncode == 2 and "--csv applies to the stock task only" in result.stderr

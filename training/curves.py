@@ -1,0 +1,108 @@
+"""The article's two curve tasks: fit cos(x), and classify the sign of cos(4x), per step."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.config import TrainConfig
+from training.models import classify_model, sine_model
+from training.train import Trained, fit
+from training.windows import curve_windows
+
+# The article's lesson: the same fitted curve, started far outside the training range.
+FAR_START = 3000 / (10 * np.pi)
+
+
+def target(task: str, x: np.ndarray) -> np.ndarray:
+    """sine: cos(x); classify: class 1 where cos(4x) < 0, else 0."""
+    return np.cos(x) if task == "sine" else (np.cos(4 * x) < 0).astype("int32")
+
+
+def train_curve(config: TrainConfig, verbose: int) -> Trained:
+    """Train on random windows of the range; validate and test on fresh, differently seeded ones."""
+    task, window, step = config.task, config.window, config.x_step
+    rng = {name: np.random.default_rng([config.seed, i]) for i, name in enumerate(("t", "v", "s"))}
+    n = {"t": config.train_windows, "v": config.val_windows, "s": config.test_windows}
+    x = {k: curve_windows(rng[k], n[k], window, step, config.x_max).astype("float32") for k in n}
+    y = {k: target(task, v.astype("float64")) for k, v in x.items()}
+    y = {k: v.astype("float32") if task == "sine" else v[..., 0] for k, v in y.items()}
+    build = sine_model if task == "sine" else classify_model
+    model = build(x["t"], config.units)
+    loss = "mse" if task == "sine" else "sparse_categorical_crossentropy"
+    history = fit(model, (x["t"], y["t"]), (x["v"], y["v"]), config, loss, verbose)
+    out = {k: model.predict(x[k], batch_size=1024, verbose=0) for k in ("v", "s")}
+    if task == "sine":
+        evaluation = _sine_evaluation(config, model, x, y, out)
+    else:
+        evaluation = _classify_evaluation(config, y, out)
+    metadata = {
+        "input": {"features": ["x"], "window": window, "shape": [None, window, 1],
+                  "dtype": "float32"},
+        "bounds": {"x": {"min": 0.0, "max": float(config.x_max)}},
+        "statistics": {"inputs": {"x": {"mean": float(x["t"].mean()), "std": float(x["t"].std()),
+                       "min": float(x["t"].min()), "max": float(x["t"].max())}},
+                       "computed_on": "train"},
+        "data": {"source": f"generated: {'cos(x)' if task == 'sine' else 'sign of cos(4x)'}",
+                 "x_step": step, "x_range": [0.0, float(config.x_max)],
+                 "windows": {"train": n["t"], "validation": n["v"], "test": n["s"]},
+                 "sampling": "window starts uniform in the range, not only on grid points"},
+        **evaluation,
+    }  # fmt: skip
+    grid = _grid_curves(config, model)
+    return Trained(config, model, metadata, history, curves=grid)
+
+
+def _sine_evaluation(config, model, x, y, out) -> dict:
+    residual = y["v"] - out["v"]
+    level = config.interval_level
+    lower, upper = np.quantile(residual, [(1 - level) / 2, (1 + level) / 2])
+    test_residual = y["s"] - out["s"]
+    far = curve_windows(np.random.default_rng(config.seed), 200, config.window, config.x_step,
+                        config.x_max) + FAR_START  # fmt: skip
+    far_mse = float(np.mean((model.predict(far.astype("float32"), verbose=0) - np.cos(far)) ** 2))
+    return {
+        "task": "regression",
+        "description": "cos(x) at every step of a window of 20 consecutive x values.",
+        "output": {"shape": [None, config.window, 1], "names": ["y"],
+                   "description": "fitted cos(x), one per input x"},
+        "metrics": {
+            "test": {"windows": len(y["s"]), "mse": float(np.mean(test_residual**2)),
+                     "baseline": "predict 0 (the mean of cos)",
+                     "baseline_mse": float(np.mean(y["s"] ** 2))},
+            "validation": {"windows": len(y["v"]), "mse": float(np.mean(residual**2))},
+            "far_out_of_range": {"x_start": FAR_START, "mse": far_mse,
+                                 "note": "the article's lesson: no fit far from the training range",
+                                 },
+        },
+        "interval": {"level": level, "kind": "additive", "lower": float(lower),
+                     "upper": float(upper), "fitted_on": "validation",
+                     "test_coverage": float(np.mean((test_residual >= lower)
+                                                    & (test_residual <= upper)))},
+    }  # fmt: skip
+
+
+def _classify_evaluation(config, y, out) -> dict:
+    test_classes = out["s"].argmax(axis=-1)
+    majority = int(np.mean(y["t"]) >= 0.5)
+    return {
+        "task": "classification",
+        "description": "Per-step class of x: 1 where cos(4x) < 0, else 0.",
+        "output": {"shape": [None, config.window, 2], "names": ["p_class_0", "p_class_1"],
+                   "description": "softmax probabilities per step"},
+        "metrics": {
+            "test": {"windows": len(y["s"]), "accuracy": float(np.mean(test_classes == y["s"])),
+                     "baseline": "always the training split's majority class",
+                     "baseline_accuracy": float(np.mean(y["s"] == majority))},
+            "validation": {"windows": len(y["v"]),
+                           "accuracy": float(np.mean(out["v"].argmax(-1) == y["v"]))},
+        },
+    }  # fmt: skip
+
+
+def _grid_curves(config: TrainConfig, model) -> dict[str, np.ndarray]:
+    """The model along the whole x grid (consecutive windows), for the charts."""
+    n = config.x_points // config.window
+    x = (np.arange(n * config.window) * config.x_step).reshape(n, config.window, 1)
+    out = model.predict(x.astype("float32"), verbose=0)
+    return {"x": x.ravel(), "truth": target(config.task, x).ravel().astype("float64"),
+            "output": out.reshape(n * config.window, -1)}  # fmt: skip

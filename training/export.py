@@ -1,0 +1,90 @@
+"""Export a trained model as the next integer version in TF Serving's layout, with its metadata."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training.train import Trained
+
+FORMAT = 1
+
+
+def next_version(model_dir: Path) -> int:
+    """One more than the highest integer version directory present, or 1."""
+    versions = [int(p.name) for p in model_dir.glob("*") if p.is_dir() and p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def libraries() -> dict[str, str]:
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__}  # fmt: skip
+
+
+def metadata(trained: Trained, version: int) -> dict:
+    """metadata.json: the contract in docs/artifact.md, plus the run's config and history."""
+    name = trained.config.task
+    return {
+        "format": FORMAT,
+        "name": name,
+        "version": version,
+        **trained.metadata,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": asdict(trained.config),
+        "libraries": libraries(),
+        "training": {
+            "seconds": round(trained.seconds, 2),
+            "epochs": len(trained.history.get("loss", [])),
+            "best_epoch": int(np.argmin(trained.history["val_loss"])) + 1,
+            "history": trained.history,
+        },
+    }
+
+
+def export(trained: Trained, out_dir: Path) -> Path:
+    """Write `<out_dir>/<name>/<version>/` atomically: built in a temp dir, then renamed in place.
+
+    A server watching the directory never sees a half-written version.
+    """
+    model_dir = out_dir / trained.config.task
+    model_dir.mkdir(parents=True, exist_ok=True)
+    version = next_version(model_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=model_dir))
+    try:
+        trained.model.export(str(staging), format="tf_saved_model", verbose=False)
+        meta = metadata(trained, version)
+        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=_plain) + "\n")
+        _write_charts(trained, staging)
+        target = model_dir / str(version)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _write_charts(trained: Trained, directory: Path) -> None:
+    """PNG charts beside the model, when matplotlib (the `train` extra) is installed."""
+    try:
+        from training import plots
+    except ImportError:
+        return
+    plots.write_all(trained, directory)
+
+
+def _plain(value):
+    """JSON for NumPy scalars and arrays."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
