@@ -3,7 +3,16 @@
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
 
 from service import examples
 
@@ -34,7 +43,7 @@ class StockRow(_Closed):
 
     @field_validator("low")
     @classmethod
-    def _low_not_above_high(cls, low: float, info) -> float:
+    def _low_not_above_high(cls, low: float, info: ValidationInfo) -> float:
         high = info.data.get("high")
         if high is not None and low > high:
             raise ValueError(f"must not exceed high ({low:g} > {high:g})")
