@@ -23,7 +23,9 @@ rows = st.lists(
     ),
     max_size=22,
 )
-FUZZ = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def check(response) -> None:
