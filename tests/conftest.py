@@ -17,4 +17,3 @@ def fake_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def models_dir(fake_models_dir: Path) -> Path:
     """The models the service tests run against (swap in tiny trained models here)."""
     return fake_models_dir
-
