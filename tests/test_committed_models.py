@@ -1,0 +1,58 @@
+"""The models committed under models/ load, and meet the bars of the foundation issue."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def newest(name: str) -> Path:
+    versions = [p for p in (MODELS / name).iterdir() if p.name.isdigit()]
+    return max(versions, key=lambda p: int(p.name))
+
+
+def metadata(name: str) -> dict:
+    return json.loads((newest(name) / "metadata.json").read_text())
+
+
+def test_stock_does_not_lose_to_persistence_on_the_unseen_period():
+    test = metadata("stock")["metrics"]["test"]
+    assert test["windows"] > 500
+    assert test["mape"] <= 1.05 * test["persistence_mape"]
+
+
+def test_sine_fits_held_out_windows():
+    assert metadata("sine")["metrics"]["test"]["mse"] <= 1e-3
+
+
+def test_classifier_gets_the_sign_of_the_cosine():
+    test = metadata("classify")["metrics"]["test"]
+    assert test["accuracy"] >= 0.99 > test["baseline_accuracy"]
+
+
+@pytest.mark.parametrize("name", ["stock", "sine"])
+def test_interval_coverage_at_90_percent_is_between_85_and_95(name):
+    interval = metadata(name)["interval"]
+    assert interval["level"] == 0.9
+    assert 0.85 <= interval["test_coverage"] <= 0.95
+
+
+def test_committed_classifier_answers_a_clean_cosine_window():
+    serve = tf.saved_model.load(str(newest("classify"))).signatures["serving_default"]
+    step = metadata("classify")["config"]["x_step"]
+    x = (np.arange(300, 320) * step).astype("float32")  # crosses no boundary: cos(4x) < 0 here
+    probabilities = serve(window=tf.constant(x.reshape(1, 20, 1)))["output_0"].numpy()[0]
+    expected = (np.cos(4 * x) < 0).astype(int)
+    assert (probabilities.argmax(-1) == expected).all()
+
+
+def test_committed_sine_model_fits_a_window_between_grid_points():
+    meta = metadata("sine")
+    serve = tf.saved_model.load(str(newest("sine"))).signatures["serving_default"]
+    x = (7.123 + np.arange(20) * meta["config"]["x_step"]).astype("float32")
+    y = serve(window=tf.constant(x.reshape(1, 20, 1)))["output_0"].numpy().ravel()
+    assert np.mean((y - np.cos(x)) ** 2) <= 1e-3
