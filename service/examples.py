@@ -32,6 +32,7 @@ STOCK_ROWS: list[dict[str, Any]] = [
     _row("2018-11-29", 2736.97, 2753.75, 2722.94, 2737.80, 3560770000),
 ]
 
-# 20 consecutive grid points of the training ranges (sine step 1/(10 pi), classify 1/(200 pi))
+# 20 consecutive grid points of the training ranges (sine step 1/(10 pi), classify
+# 1/(200 pi)); the classify window straddles cos(4x) = 0 at x = pi/8, so both classes show
 SINE_X = [round(k / (10 * math.pi), 4) for k in range(100, 120)]
-CLASSIFY_X = [round(k / (200 * math.pi), 5) for k in range(150, 170)]
+CLASSIFY_X = [round(k / (200 * math.pi), 5) for k in range(237, 257)]
