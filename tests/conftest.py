@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.service.fake_models import write_fake_models
+from tests.tiny import train_tiny
 
 
 @pytest.fixture(scope="session")
@@ -14,6 +15,9 @@ def fake_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def models_dir(fake_models_dir: Path) -> Path:
-    """The models the service tests run against (swap in tiny trained models here)."""
-    return fake_models_dir
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny models trained by `training` for the service tests: the real export, in seconds."""
+    out = tmp_path_factory.mktemp("tiny_models")
+    for task in ("stock", "sine", "classify"):
+        train_tiny(task, out)
+    return out

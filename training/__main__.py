@@ -23,7 +23,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "(default: models); each export adds a new version")  # fmt: skip
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
+    parser.add_argument("--tensorboard", type=Path, metavar="DIR",
+                        help="also write TensorBoard logs to DIR/<task>")  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
     if args.csv and args.task not in ("stock",):
         parser.error("--csv applies to the stock task only")
@@ -41,12 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     from training.train import train
 
     tasks = TASKS if args.task == "all" else (args.task,)
+    board = str(args.tensorboard) if args.tensorboard else None
     rows = []
     for task in tasks:
         print(f"== training {task}", flush=True)
         try:
-            trained = train(task, csv=args.csv, verbose=0 if args.quiet else 2,
-                            epochs=args.epochs, seed=args.seed)  # fmt: skip
+            trained = train(task, csv=args.csv, verbose=0 if args.quiet else 1,
+                            epochs=args.epochs, seed=args.seed, tensorboard=board)  # fmt: skip
         except DataError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

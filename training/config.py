@@ -32,6 +32,7 @@ class TrainConfig:
     test_windows: int = 2000
     # prediction intervals: residual quantiles measured on the validation split.
     interval_level: float = 0.9
+    tensorboard: str | None = None  # write TensorBoard logs under this directory
 
     @property
     def x_max(self) -> float:

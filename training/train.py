@@ -32,7 +32,10 @@ def seed_everything(seed: int) -> None:
 
 
 def fit(model, train, validation, config: TrainConfig, loss: str, verbose: int) -> dict:
-    """Adam + early stopping on the validation loss, keeping the best epoch's weights."""
+    """Adam + early stopping on the validation loss, keeping the best epoch's weights.
+
+    verbose: 0 silent, 1 a progress bar per model, 2 Keras's line per epoch.
+    """
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
@@ -44,13 +47,22 @@ def fit(model, train, validation, config: TrainConfig, loss: str, verbose: int) 
         epochs=config.epochs,
         batch_size=config.batch_size,
         shuffle=True,  # within the training split only
-        callbacks=[stop, slower],
-        verbose=verbose,
+        callbacks=[stop, slower, *_extra_callbacks(config, verbose)],
+        verbose=2 if verbose == 2 else 0,
     )
     return {k: [float(v) for v in vs] for k, vs in history.history.items() if k != "learning_rate"}
 
 
-def train(task: str, csv: Path | None = None, verbose: int = 2, **overrides) -> Trained:
+def _extra_callbacks(config: TrainConfig, verbose: int) -> list:
+    from training import progress
+
+    extra = [progress.EpochBar(config.task, config.epochs)] if verbose == 1 else []
+    if config.tensorboard:
+        extra.append(progress.tensorboard(Path(config.tensorboard), config.task))
+    return extra
+
+
+def train(task: str, csv: Path | None = None, verbose: int = 1, **overrides) -> Trained:
     """Train one task with its default config changed by `overrides` (None values ignored)."""
     from training import curves, stock
 
