@@ -50,6 +50,14 @@ class NotReady(ModelUnavailable):
         Exception.__init__(self, "the service is not ready: models are not loaded yet")
 
 
+class Overloaded(Exception):
+    """The model's request queue is full (429, with Retry-After in seconds)."""
+
+    def __init__(self, name: str, retry_after: int = 1) -> None:
+        super().__init__(f"model '{name}' is overloaded: its request queue is full; retry later")
+        self.retry_after = retry_after
+
+
 class ModelNotFound(Exception):
     """No model of that name exists (404)."""
 
@@ -121,6 +129,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ModelUnavailable)
     async def on_unavailable(_: Request, exc: ModelUnavailable) -> JSONResponse:
         return _response(503, str(exc))
+
+    @app.exception_handler(Overloaded)
+    async def on_overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse(
+            error_body(str(exc)), 429, headers={"Retry-After": str(exc.retry_after)}
+        )
 
     @app.exception_handler(ModelNotFound)
     async def on_not_found(_: Request, exc: ModelNotFound) -> JSONResponse:
