@@ -34,7 +34,8 @@ def markdown_table(models_dir: Path) -> str:
     import json
 
     lines = [
-        "| model | version | test metric | model | naive baseline | baseline | 90% interval coverage |",
+        "| model | version | test metric | model | naive baseline | baseline "
+        "| 90% interval coverage |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, label, key, base_key in (
