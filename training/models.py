@@ -79,11 +79,15 @@ def stock_models(features, train_inputs, target_mean, target_std, units):
 
 
 def sine_model(train_x: np.ndarray, units: int) -> keras.Model:
-    """x window (batch, window, 1) -> cos(x) at every step (batch, window, 1)."""
+    """x window (batch, window, 1) -> cos(x) at every step (batch, window, 1).
+
+    Bidirectional: a one-way LSTM fits the first steps of a window badly (per-step MSE 4e-3 at
+    step 0 against 2e-5 later); reading the window both ways gives every step the same context.
+    """
     x = keras.Input(train_x.shape[1:], name="window")
     hidden = normalization(train_x)(x)
     hidden = layers.Dense(units, activation="tanh")(hidden)
-    hidden = layers.LSTM(units, return_sequences=True)(hidden)
+    hidden = layers.Bidirectional(layers.LSTM(units // 2, return_sequences=True))(hidden)
     hidden = layers.Dense(units, activation="tanh")(hidden)
     return keras.Model(x, layers.Dense(1)(hidden), name="sine")
 
