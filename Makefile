@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test lint format models clean
+.PHONY: install serve test lint format models report container-test clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ format: install
 
 models: install  ## retrain the three committed models (adds a new version of each)
 	$(BIN)/python -m training all --out models
+
+report: install  ## the README's quality table, from the committed models' metadata
+	$(BIN)/python -m training.report models
+
+container-test:  ## build the image, run it on 127.0.0.1 and check its answers (docker, else podman)
+	scripts/container-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
