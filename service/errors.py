@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,41 @@ def _plain(msg: str) -> str:
     return msg.replace("Input should be", "must be", 1)
 
 
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description='Where: e.g. ["body", "rows", 3, "close"]')
+    msg: str = Field(description="The rule broken, e.g. 'must be greater than 0'")
+
+
+class ErrorBody(BaseModel):
+    """The one error body of every 4xx and 5xx answer."""
+
+    error: str = Field(description="One line: the field and the rule, or the reason")
+    detail: list[ErrorItem] = Field(description="Every validation error (422); else empty")
+
+
+# status -> when it is answered; `responses(...)` documents them in OpenAPI
+STATUSES = {
+    401: "API_KEY is set and the request lacks `Authorization: Bearer <key>`",
+    404: "No model of that name",
+    413: "The body is larger than MAX_BODY_BYTES (refused before it is parsed)",
+    415: "A body whose Content-Type is not application/json",
+    422: "Invalid input: the message names the field and the rule",
+    429: "The model's request queue is full; retry after Retry-After seconds",
+    503: "The model is not loaded, or the service is still starting",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these statuses, each with the one error body."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        out[status] = {"model": ErrorBody, "description": STATUSES[status]}
+        if status == 429:
+            retry = {"description": "Seconds to wait", "schema": {"type": "integer"}}
+            out[status]["headers"] = {"Retry-After": retry}
+    return out
+
+
 def error_body(message: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"error": message, "detail": detail or []}
 
@@ -100,7 +136,8 @@ def _detail(err: dict[str, Any]) -> dict[str, Any]:
     loc = [p for p in err["loc"] if p not in _UNION_TAGS]
     if err.get("type") == "json_invalid":
         error = err.get("ctx", {}).get("error", "syntax error")
-        return {"loc": ["body"], "msg": f"is not valid JSON ({error} at character {loc[-1]})"}
+        where = f" at character {loc[-1]}" if isinstance(loc[-1], int) else ""  # in `error`
+        return {"loc": ["body"], "msg": f"is not valid JSON ({error}{where})"}
     if loc == ["body"] and err.get("type") == "missing":
         return {"loc": loc, "msg": "is required: send a JSON object"}
     return {"loc": loc, "msg": format_msg(err)}

@@ -8,8 +8,12 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from service import errors
+from service.context import RequestID
+from service.limits import BodyLimits
 from service.registry import load_registry
+from service.reload import watching
 from service.routes import models, predict
+from service.security import ApiKey, Cors, load_api_key
 from service.settings import Settings, get_settings
 
 log = logging.getLogger("service")
@@ -33,7 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(resolved.log_level)
         registry = await anyio.to_thread.run_sync(load_registry, resolved.models_dir)
         log.info("ready: serving %s from %s", ", ".join(registry.models), resolved.models_dir)
-        yield {"registry": registry}  # request.state.registry, read by get_registry
+        gates = {  # read per request by the middlewares below, from the request's state
+            "api_key": load_api_key(resolved),
+            "cors_origins": [o.strip() for o in resolved.cors_origins.split(",") if o.strip()],
+            "max_body_bytes": resolved.max_body_bytes,
+        }
+        async with watching(registry, resolved.models_dir, resolved.reload_interval_s):
+            yield {"registry": registry, **gates}  # request.state.registry, read by get_registry
 
     app = FastAPI(
         title="LSTM time-series service",
@@ -44,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(predict.router)
     app.include_router(models.router)
+    app.add_middleware(BodyLimits)  # 413 / 415 before anything parses the body
+    app.add_middleware(ApiKey)  # 401 without the key, if API_KEY is set (not /health/*)
+    app.add_middleware(Cors)  # only if CORS_ORIGINS is set
+    app.add_middleware(RequestID)  # X-Request-ID on every response, request_id for logs
     return app
 
 

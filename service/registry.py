@@ -50,6 +50,8 @@ class Registry:
 
     models: dict[str, LoadedModel] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    # name -> why its newest version was rejected by a hot reload (the older one still serves)
+    reload_errors: dict[str, str] = field(default_factory=dict)
 
     def get(self, name: str) -> LoadedModel:
         """The model serving `name`, or 503 if it is not loaded."""
@@ -105,12 +107,14 @@ def load_newest(model_dir: Path) -> LoadedModel:
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             log.error("skipping model directory %s: %s", path, reason)
             reasons.append(f"version {path.name}: {reason}")
-    raise LookupError("; ".join(reasons) or "no version directory with saved_model.pb")
+    missing = "no integer version directory holding saved_model.pb and metadata.json"
+    raise LookupError("; ".join(reasons) or missing)
 
 
 def model_dirs(models_dir: Path) -> list[Path]:
     """The `<name>/` directories under the models directory (none if it does not exist)."""
     if not models_dir.is_dir():
+        log.error("models directory %s: does not exist or is not a directory", models_dir)
         return []
     return sorted(p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
@@ -123,6 +127,7 @@ def load_registry(models_dir: Path) -> Registry:
         try:
             model = load_newest(model_dir)
         except LookupError as exc:
+            log.error("model %s not loaded from %s: %s", model_dir.name, model_dir, exc)
             registry.failed[model_dir.name] = str(exc)
             continue
         registry.models[model.name] = model

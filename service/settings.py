@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +14,11 @@ class Settings(BaseSettings):
 
     models_dir: Path = Path("models")  # MODELS_DIR: holds <name>/<int version>/ artifacts
     log_level: str = "INFO"  # LOG_LEVEL: level of the `service` loggers
+    max_body_bytes: int = Field(1 << 20, gt=0)  # MAX_BODY_BYTES: larger bodies get 413
+    reload_interval_s: float = Field(5.0, ge=0)  # RELOAD_INTERVAL_S: poll for new versions; 0 off
+    api_key: SecretStr | None = None  # API_KEY: if set, all but /health/* need Bearer <key>
+    api_key_file: Path | None = None  # API_KEY_FILE: a file holding the key (e.g. a k8s secret)
+    cors_origins: str = ""  # CORS_ORIGINS: comma-separated allowed origins; empty = CORS closed
 
 
 @lru_cache

@@ -3,7 +3,8 @@
 from fastapi import APIRouter
 
 from service import predict
-from service.errors import error_body
+from service.errors import error_body, responses
+from service.limits import StrictJSONRoute
 from service.registry import RegistryDep
 from service.schemas import (
     ClassifyRequest,
@@ -14,14 +15,12 @@ from service.schemas import (
     StockResponse,
 )
 
-_ERRORS = {
-    422: {"description": "Invalid input; the message names the field and the rule"},
-    503: {
-        "description": "The model is not loaded",
-        "content": {"application/json": {"example": error_body("model 'stock' is not available")}},
-    },
+_ERRORS = responses(401, 413, 415, 422, 429, 503)
+_ERRORS[503]["content"] = {
+    "application/json": {"example": error_body("model 'stock' is not available")}
 }
-router = APIRouter(tags=["predict"], responses=_ERRORS)
+# StrictJSONRoute: invalid UTF-8 and duplicate keys are 422s like any other bad JSON
+router = APIRouter(tags=["predict"], responses=_ERRORS, route_class=StrictJSONRoute)
 
 
 @router.post("/predict/stock", response_model=StockResponse)
