@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service import errors
+from service import errors, metrics
+from service.access import AccessMiddleware
 from service.context import RequestID
 from service.limits import BodyLimits
+from service.logs import configure_logging
 from service.registry import load_registry
 from service.reload import watching
 from service.routes import models, predict
@@ -19,23 +21,15 @@ from service.settings import Settings, get_settings
 log = logging.getLogger("service")
 
 
-def configure_logging(level: str) -> None:
-    """Give the `service` loggers a handler of their own (uvicorn only configures its own)."""
-    log.setLevel(level.upper())
-    if not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        log.addHandler(handler)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; settings are resolved and models loaded only when its lifespan starts."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
         resolved = settings or get_settings()
-        configure_logging(resolved.log_level)
+        configure_logging(resolved.log_format, resolved.log_level)
         registry = await anyio.to_thread.run_sync(load_registry, resolved.models_dir)
+        metrics.REGISTRY_STATE.registry = registry  # read on each scrape (loaded, queue depth)
         log.info("ready: serving %s from %s", ", ".join(registry.models), resolved.models_dir)
         gates = {  # read per request by the middlewares below, from the request's state
             "api_key": load_api_key(resolved),
@@ -58,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ApiKey)  # 401 without the key, if API_KEY is set (not /health/*)
     app.add_middleware(Cors)  # only if CORS_ORIGINS is set
     app.add_middleware(RequestID)  # X-Request-ID on every response, request_id for logs
+    app.include_router(metrics.router)
+    app.add_middleware(AccessMiddleware)  # metrics and access-log fields of every request
     return app
 
 

@@ -1,8 +1,12 @@
 """Turn validated requests into model batches and model outputs into responses (no HTTP here)."""
 
+import time
+
 import anyio.to_thread
 import numpy as np
 
+from service import metrics
+from service.access import note_model
 from service.errors import InputError
 from service.registry import LoadedModel
 from service.schemas import (
@@ -18,9 +22,18 @@ from service.schemas import (
 
 async def infer(model: LoadedModel, batch: np.ndarray) -> np.ndarray:
     """The one call site of the models: a worker thread now, a micro-batcher later."""
-    output = await anyio.to_thread.run_sync(model, batch)
+    note_model(model.name, model.version)
+    output = await anyio.to_thread.run_sync(timed_call, model, batch)
     if not np.all(np.isfinite(output)):
         raise InputError([], "the input is outside what the model can handle (non-finite output)")
+    return output
+
+
+def timed_call(model: LoadedModel, batch: np.ndarray) -> np.ndarray:
+    """Run the graph, recording its latency and batch size (in the worker thread)."""
+    start = time.perf_counter()
+    output = model(batch)
+    metrics.observe_inference(model.name, len(batch), time.perf_counter() - start)
     return output
 
 

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,10 +11,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every knob of the service; each field is read from the env var of the same name."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    # Environment variables win over a `.env` file in the working directory.
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=False, extra="ignore", env_file=".env"
+    )
 
     models_dir: Path = Path("models")  # MODELS_DIR: holds <name>/<int version>/ artifacts
     log_level: str = "INFO"  # LOG_LEVEL: level of the `service` loggers
+    log_format: Literal["json", "text"] = "json"  # LOG_FORMAT: JSON lines, or text for people
     max_body_bytes: int = Field(1 << 20, gt=0)  # MAX_BODY_BYTES: larger bodies get 413
     reload_interval_s: float = Field(5.0, ge=0)  # RELOAD_INTERVAL_S: poll for new versions; 0 off
     api_key: SecretStr | None = None  # API_KEY: if set, all but /health/* need Bearer <key>

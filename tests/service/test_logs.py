@@ -1,0 +1,100 @@
+"""Log lines: one JSON object each (uvicorn's access log too), or readable text."""
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+
+from service import context
+from service.context import HEADER
+from service.examples import SINE_X
+from service.logs import JsonFormatter, TextFormatter
+from service.main import create_app
+from service.settings import Settings
+
+
+@contextmanager
+def served(settings: Settings) -> Iterator[str]:
+    """A real uvicorn server on a free 127.0.0.1 port, in a thread; yields its base URL."""
+    # log_config=None: uvicorn's dictConfig would close pytest's capture handlers; the
+    # app's lifespan reconfigures uvicorn's loggers in any case, which is what is tested
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, log_level="info")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):
+            if server.started:
+                break
+            thread.join(0.05)
+        assert server.started, "uvicorn did not start"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_uvicorn_access_log_is_json_with_request_fields(models_dir, capsys):
+    with served(Settings(models_dir=models_dir, log_format="json")) as url:
+        sent = httpx.post(f"{url}/predict/sine", json={"x": SINE_X}, headers={HEADER: "t-42"})
+        assert sent.status_code == 200
+        assert httpx.get(f"{url}/models/no-such-model").status_code == 404
+    lines = json_lines(capsys.readouterr().err)  # every line parses, or this raises
+    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    sine, missing = access
+    assert sine["request_id"] == "t-42" and len(missing["request_id"]) >= 16
+    assert sine["route"] == "/predict/sine" and sine["status"] == 200
+    assert sine["model"] == "sine" and sine["version"] >= 1
+    assert sine["duration_ms"] > 0 and '"POST /predict/sine HTTP/1.1" 200' in sine["message"]
+    assert missing["route"] == "/models/{name}" and missing["status"] == 404
+    assert "model" not in missing
+    assert {"time", "level", "logger", "message"} <= set(sine)
+    assert any(line["message"].startswith("ready: serving") for line in lines)
+    assert any(line["logger"] == "uvicorn.error" for line in lines)  # uvicorn's own lines too
+
+
+def test_text_format_is_readable(models_dir, capsys):
+    with served(Settings(models_dir=models_dir, log_format="text")) as url:
+        httpx.post(f"{url}/predict/sine", json={"x": SINE_X})
+    out = capsys.readouterr().err
+    access = next(line for line in out.splitlines() if "uvicorn.access" in line)
+    assert not access.startswith("{")
+    assert " INFO uvicorn.access: " in access and '"POST /predict/sine HTTP/1.1" 200' in access
+    assert "route=/predict/sine status=200" in access and "model=sine" in access
+    assert "request_id=" in access
+
+
+def record(msg: str, exc_info=None) -> logging.LogRecord:
+    return logging.LogRecord("service.test", logging.ERROR, __file__, 1, msg, (), exc_info)
+
+
+def test_json_line_carries_request_id_and_traceback_on_one_line():
+    token = context.request_id.set("abc-123")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        line = JsonFormatter().format(record("failed", sys.exc_info()))
+    finally:
+        context.request_id.reset(token)
+    assert "\n" not in line
+    parsed = json.loads(line)
+    assert parsed["request_id"] == "abc-123" and parsed["level"] == "ERROR"
+    assert parsed["message"] == "failed" and "ValueError: boom" in parsed["exc"]
+
+
+def test_lines_outside_a_request_have_no_request_fields():
+    parsed = json.loads(JsonFormatter().format(record("idle")))
+    assert set(parsed) == {"time", "level", "logger", "message"}
+    assert TextFormatter().format(record("idle")).endswith("ERROR service.test: idle")
