@@ -5,6 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# readable log lines for `make serve`; the service itself defaults to JSON lines
+LOG_FORMAT ?= text
 
 .PHONY: install serve test lint format models report container-test clean
 
@@ -17,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 serve: install  ## serve the committed models on http://$(HOST):$(PORT)
-	$(BIN)/uvicorn service.main:app --host $(HOST) --port $(PORT)
+	LOG_FORMAT=$(LOG_FORMAT) $(BIN)/uvicorn service.main:app --host $(HOST) --port $(PORT)
 
 test: install  ## the full default test run (a few minutes on 2 cores)
 	$(BIN)/pytest
