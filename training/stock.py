@@ -22,6 +22,11 @@ def rmse(actual: np.ndarray, forecast: np.ndarray) -> float:
     return float(np.sqrt(np.mean((forecast - actual) ** 2)))
 
 
+# Requests whose scale-free inputs lie further than this many training standard deviations from
+# the training mean get a warning from the service (stored in metadata `drift`).
+DRIFT_Z = 6.0
+
+
 def log_return(split: Split) -> np.ndarray:
     return np.log(split.next_close / split.last_close)
 
@@ -64,6 +69,7 @@ def train_stock(config: TrainConfig, csv: Path | None, verbose: int) -> Trained:
         "data": _data_section(source, (train, val, test)),
         "metrics": {s.name: _metrics(s, forecast[s.name]) for s in (val, test)},
         "interval": interval,
+        "drift": _drift(train_features),
     }  # fmt: skip
     curves = {
         "dates": test.target_dates.astype("datetime64[D]").astype(str),
@@ -128,6 +134,14 @@ def _statistics(features, train_features: np.ndarray, mean: float, std: float) -
         "target": {"name": "log(next close / last close)", "mean": mean, "std": std},
         "computed_on": "train",
     }
+
+
+def _drift(train_features: np.ndarray) -> dict:
+    """The service's out-of-distribution rule, and how many training windows it flags."""
+    flat = train_features.reshape(-1, train_features.shape[-1])
+    z = np.abs((train_features - flat.mean(axis=0)) / flat.std(axis=0)).max(axis=(1, 2))
+    return {"measure": "z_score", "threshold": DRIFT_Z, "against": "statistics.inputs",
+            "train_windows_flagged": float(np.mean(z > DRIFT_Z))}  # fmt: skip
 
 
 def _data_section(source, splits) -> dict:
