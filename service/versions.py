@@ -8,7 +8,7 @@ either superseded by a newer version, or rejected (then `error` says why).
 from dataclasses import dataclass
 
 from service.errors import ModelNotFound
-from service.registry import KNOWN_MODELS, Registry, candidate_versions
+from service.registry import Registry, candidate_versions
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,3 @@ def states(registry: Registry, name: str) -> list[VersionState]:
         else:
             found.append(VersionState(v, "START"))
     return found
-
-
-def known(registry: Registry, name: str) -> bool:
-    """A model the service serves, failed to load, or ships by default."""
-    return name in registry.models or name in registry.failed or name in KNOWN_MODELS
