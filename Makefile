@@ -8,7 +8,7 @@ PORT   ?= 8000
 # readable log lines for `make serve`; the service itself defaults to JSON lines
 LOG_FORMAT ?= text
 
-.PHONY: install serve test lint format models report container-test clean
+.PHONY: install serve test soak lint format models report container-test clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,13 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 serve: install  ## serve the committed models on http://$(HOST):$(PORT)
-	LOG_FORMAT=$(LOG_FORMAT) $(BIN)/uvicorn service.main:app --host $(HOST) --port $(PORT)
+	LOG_FORMAT=$(LOG_FORMAT) $(BIN)/python -m service --host $(HOST) --port $(PORT)
 
 test: install  ## the full default test run (a few minutes on 2 cores)
 	$(BIN)/pytest
+
+soak: install  ## 60 s at 256 connections on /predict/stock, local server (not in `make test`)
+	$(BIN)/python scripts/soak.py
 
 lint: install
 	$(BIN)/ruff check .
