@@ -20,6 +20,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
@@ -28,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from service.registry import Registry
 
+disable_created_metrics()  # no `*_created` series: they double the output and few use them
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, cpu seconds, open fds
 
