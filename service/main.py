@@ -14,7 +14,7 @@ from service.limits import BodyLimits
 from service.logs import configure_logging
 from service.registry import load_registry
 from service.reload import watching
-from service.routes import models, predict
+from service.routes import kserve, models, predict, tfserving
 from service.security import ApiKey, Cors, load_api_key
 from service.settings import Settings, get_settings
 
@@ -48,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(predict.router)
     app.include_router(models.router)
+    app.include_router(tfserving.router)  # TF Serving's REST API
+    app.include_router(kserve.router)  # KServe v2 health and metadata
     app.add_middleware(BodyLimits)  # 413 / 415 before anything parses the body
     app.add_middleware(ApiKey)  # 401 without the key, if API_KEY is set (not /health/*)
     app.add_middleware(Cors)  # only if CORS_ORIGINS is set

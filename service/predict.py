@@ -5,7 +5,7 @@ import time
 import anyio.to_thread
 import numpy as np
 
-from service import metrics
+from service import drift, intervals, metrics
 from service.access import note_model
 from service.errors import InputError
 from service.registry import LoadedModel
@@ -54,12 +54,15 @@ def stock_batch(request: StockRequest, features: list[str], window: int) -> np.n
 
 async def predict_stock(model: LoadedModel, request: StockRequest) -> StockResponse:
     batch = stock_batch(request, model.features, model.window)
-    predictions = (await infer(model, batch))[:, 0].tolist()  # (n_windows, 1) -> n_windows
+    output = (await infer(model, batch))[:, 0]  # (n_windows, 1) -> n_windows
+    predictions = output.tolist()
     return StockResponse(
         model=model.name,
         version=model.version,
         predictions=predictions,
         next_close=predictions[-1],
+        intervals=intervals.around(model.metadata, output),
+        warnings=drift.check(model, batch),
     )
 
 
@@ -78,7 +81,11 @@ async def predict_sine(model: LoadedModel, request: SineRequest) -> SineResponse
     batch, nested = curve_batch(request.x, model.window)
     y = (await infer(model, batch))[..., 0]  # (n_windows, window, 1) -> (n_windows, window)
     return SineResponse(
-        model=model.name, version=model.version, y=y.tolist() if nested else y[0].tolist()
+        model=model.name,
+        version=model.version,
+        y=y.tolist() if nested else y[0].tolist(),
+        intervals=intervals.around(model.metadata, y if nested else y[0]),
+        warnings=drift.check(model, batch),
     )
 
 
@@ -93,4 +100,5 @@ async def predict_classes(model: LoadedModel, request: ClassifyRequest) -> Class
         version=model.version,
         classes=classes.tolist(),
         probabilities=probabilities.tolist(),
+        warnings=drift.check(model, batch),
     )

@@ -50,6 +50,7 @@ class Registry:
 
     models: dict[str, LoadedModel] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    models_dir: Path | None = None  # where versions are looked up (model cards, version states)
     # name -> why its newest version was rejected by a hot reload (the older one still serves)
     reload_errors: dict[str, str] = field(default_factory=dict)
 
@@ -121,7 +122,7 @@ def model_dirs(models_dir: Path) -> list[Path]:
 
 def load_registry(models_dir: Path) -> Registry:
     """Load every model under `models_dir`; raise NoModelsError if none loads."""
-    registry = Registry()
+    registry = Registry(models_dir=models_dir)
     for model_dir in model_dirs(models_dir):
         start = time.perf_counter()
         try:

@@ -1,7 +1,7 @@
 """Request and response bodies of every endpoint; constraints live here so OpenAPI shows them."""
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -74,11 +74,42 @@ class StockRequest(_Closed):
         return rows
 
 
+class InputWarning(BaseModel):
+    """One window whose model inputs lie outside what the model saw in training."""
+
+    window: int = Field(description="Index of the window in the request (0 for a single window)")
+    feature: str
+    step: int = Field(description="Position in the window of the farthest value")
+    value: float = Field(description="The model input there (stock: the scale-free value)")
+    measure: Literal["z_score", "outside_range"]
+    distance: float = Field(
+        description="z_score: the z-score against the training statistics; outside_range: how "
+        "far the value lies beyond the trained [min, max]"
+    )
+    threshold: float = Field(description="Warn when |z| or the distance exceeds it")
+    message: str
+
+
+class Interval(BaseModel):
+    """Prediction interval from residual quantiles measured on held-out data."""
+
+    lower: float
+    upper: float
+    level: float = Field(description="Nominal coverage, e.g. 0.9")
+
+
+_WARNINGS_DOC = "Windows whose inputs lie outside the training distribution; empty when fine"
+
+
 class StockResponse(BaseModel):
     model: str
     version: int
     predictions: list[float] = Field(description="predictions[k]: close after row window-1+k")
     next_close: float = Field(description="Forecast close of the day after the last row")
+    intervals: list[Interval] | None = Field(
+        None, description="One per prediction; null if the model has no interval"
+    )
+    warnings: list[InputWarning] = Field(default_factory=list, description=_WARNINGS_DOC)
 
 
 def _window_form(value: Any) -> str:
@@ -118,6 +149,10 @@ class SineResponse(BaseModel):
     model: str
     version: int
     y: list[float] | list[list[float]] = Field(description="Fitted value per x, nested like x")
+    intervals: list[Interval] | list[list[Interval]] | None = Field(
+        None, description="One per y, nested like y; null if the model has no interval"
+    )
+    warnings: list[InputWarning] = Field(default_factory=list, description=_WARNINGS_DOC)
 
 
 class ClassifyResponse(BaseModel):
@@ -127,6 +162,7 @@ class ClassifyResponse(BaseModel):
     probabilities: list[list[float]] | list[list[list[float]]] = Field(
         description="[p(class 0), p(class 1)] per x, nested like x"
     )
+    warnings: list[InputWarning] = Field(default_factory=list, description=_WARNINGS_DOC)
 
 
 class ModelSummary(BaseModel):
@@ -140,6 +176,41 @@ class ModelSummary(BaseModel):
 
 class ModelsResponse(BaseModel):
     models: list[ModelSummary]
+
+
+class VersionInfo(BaseModel):
+    version: int
+    state: Literal["AVAILABLE", "START", "END"] = Field(
+        description="AVAILABLE: serving; START: on disk, not loaded (yet); END: superseded or "
+        "rejected"
+    )
+    serving: bool
+    error: str = Field("", description="Why the version is not served, if it failed to load")
+
+
+class ModelCard(BaseModel):
+    """What the served model is, what it was trained on, how well it does: GET /models/{name}."""
+
+    name: str
+    version: int = Field(description="The version being served")
+    task: str | None
+    description: str | None
+    created_at: str | None
+    versions: list[VersionInfo] = Field(description="Every version directory found, newest first")
+    input: dict[str, Any] = Field(description="features (in order), window, shape, dtype")
+    output: dict[str, Any]
+    data: dict[str, Any] = Field(description="Source, sha256 and the chronological splits")
+    bounds: dict[str, Any] = Field(description="Raw range of each input feature in training")
+    statistics: dict[str, Any] = Field(description="Statistics of the model inputs, training split")
+    metrics: dict[str, Any] = Field(description="Validation and test metrics, with baselines")
+    interval: dict[str, Any] | None = Field(
+        description="Residual quantiles and their coverage measured on the test split"
+    )
+    drift: dict[str, Any] = Field(description="How requests are checked for out-of-range inputs")
+    training: dict[str, Any] = Field(description="Seconds, epochs, best epoch, loss history")
+    libraries: dict[str, Any]
+    config: dict[str, Any] = Field(description="The resolved training config")
+    charts: dict[str, str] = Field(description="Chart kind -> URL of its PNG, where present")
 
 
 class LiveResponse(BaseModel):

@@ -3,11 +3,12 @@
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException
 
-from service.errors import responses
+from service import cards
 from service.registry import RegistryDep
-from service.schemas import LiveResponse, ModelsResponse, ModelSummary, ReadyResponse
+from service.schemas import LiveResponse, ModelCard, ModelsResponse, ModelSummary, ReadyResponse
 
 router = APIRouter()
 
@@ -44,10 +45,33 @@ async def list_models(registry: RegistryDep) -> ModelsResponse:
     )
 
 
-@router.get("/models/{name}", tags=["models"], responses=responses(404, 503))
-async def model_metadata(name: str, registry: RegistryDep) -> dict[str, Any]:
-    """The full metadata.json of a loaded model."""
-    return registry.metadata(name)
+_CARD_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such model (or chart)", "model": dict[str, Any]},
+    503: {"description": "The model is not loaded", "model": dict[str, Any]},
+}
+
+
+@router.get("/models/{name}", response_model=ModelCard, tags=["models"], responses=_CARD_ERRORS)
+async def model_card(name: str, registry: RegistryDep) -> ModelCard:
+    """The model card: versions, data, features, window, statistics, metrics, interval coverage,
+    training time, library versions and chart links, from the serving version's metadata."""
+    return cards.card(registry, name)
+
+
+@router.get(
+    "/models/{name}/plot.png",
+    response_class=FileResponse,
+    tags=["models"],
+    responses={200: {"content": {"image/png": {}}, "description": "The chart"}, **_CARD_ERRORS},
+)
+async def model_chart(
+    name: str, registry: RegistryDep, kind: cards.ChartKind = cards.ChartKind.predictions
+) -> FileResponse:
+    """A chart of the serving version: test-period predictions, or loss by epoch."""
+    path = cards.chart_path(registry, name, kind)
+    if path is None:
+        raise HTTPException(404, f"No {kind.value} chart for model '{name}'")
+    return FileResponse(path, media_type="image/png")
 
 
 def summary(metadata: dict[str, Any]) -> dict[str, Any]:

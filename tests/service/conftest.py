@@ -31,3 +31,13 @@ def fake_client(
         return
     with client_for(fake_models_dir) as fake:
         yield fake
+
+
+COMMITTED_MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.fixture(scope="session")
+def committed_client() -> Iterator[TestClient]:
+    """A client on the models committed under models/ (warnings, intervals, cards, charts)."""
+    with client_for(COMMITTED_MODELS) as committed:
+        yield committed

@@ -55,7 +55,8 @@ def test_registry_override_replaces_the_models(models_dir):
     client.app.dependency_overrides[get_registry] = lambda: fixed_registry(np.ones((1, 20, 1)))
     with client:
         body = client.post("/predict/sine", json={"x": SINE_X}).json()
-    assert body == {"model": "sine", "version": 7, "y": [1.0] * 20}
+    expected = {"model": "sine", "version": 7, "y": [1.0] * 20, "intervals": None, "warnings": []}
+    assert body == expected
 
 
 def test_non_finite_model_output_is_422_not_nan(models_dir):
