@@ -50,7 +50,9 @@ class BodyLimits:
         has_body = bool(declared) or "transfer-encoding" in headers
         if declared is not None and declared > limit:
             return await _refuse(413, limit, scope, receive, send)
-        json_body = is_json(headers.get("content-type", ""))
+        # TF Serving ignores Content-Type and its docs' clients (`curl -d`) send none or a form
+        # type: its routes (service.routes.tfserving) read every body as JSON, as it does
+        json_body = is_json(headers.get("content-type", "")) or scope["path"].startswith("/v1/")
         if scope["method"] in BODY_METHODS and has_body and not json_body:
             return await _refuse(415, limit, scope, receive, send)
         if has_body:

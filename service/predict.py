@@ -21,12 +21,9 @@ from service.schemas import (
 
 
 async def infer(model: LoadedModel, batch: np.ndarray) -> np.ndarray:
-    """The one call site of the models: the name's micro-batcher, else a worker thread."""
+    """The one call site of the models: a worker thread now, a micro-batcher later."""
     note_model(model.name, model.version)
-    if model.batcher is not None:  # merged with concurrent requests (service.batching)
-        output = await model.batcher.submit(model, batch)
-    else:
-        output = await anyio.to_thread.run_sync(timed_call, model, batch)
+    output = await anyio.to_thread.run_sync(timed_call, model, batch)
     if not np.all(np.isfinite(output)):
         raise InputError([], "the input is outside what the model can handle (non-finite output)")
     return output

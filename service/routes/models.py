@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from service import cards
+from service.errors import responses
 from service.registry import RegistryDep
 from service.schemas import LiveResponse, ModelCard, ModelsResponse, ModelSummary, ReadyResponse
 
@@ -45,13 +46,9 @@ async def list_models(registry: RegistryDep) -> ModelsResponse:
     )
 
 
-_CARD_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such model (or chart)", "model": dict[str, Any]},
-    503: {"description": "The model is not loaded", "model": dict[str, Any]},
-}
-
-
-@router.get("/models/{name}", response_model=ModelCard, tags=["models"], responses=_CARD_ERRORS)
+@router.get(
+    "/models/{name}", response_model=ModelCard, tags=["models"], responses=responses(404, 503)
+)
 async def model_card(name: str, registry: RegistryDep) -> ModelCard:
     """The model card: versions, data, features, window, statistics, metrics, interval coverage,
     training time, library versions and chart links, from the serving version's metadata."""
@@ -62,12 +59,13 @@ async def model_card(name: str, registry: RegistryDep) -> ModelCard:
     "/models/{name}/plot.png",
     response_class=FileResponse,
     tags=["models"],
-    responses={200: {"content": {"image/png": {}}, "description": "The chart"}, **_CARD_ERRORS},
+    responses={200: {"content": {"image/png": {}}, "description": "The chart"}}
+    | responses(404, 422, 503),
 )
 async def model_chart(
     name: str, registry: RegistryDep, kind: cards.ChartKind = cards.ChartKind.predictions
 ) -> FileResponse:
-    """A chart of the serving version: test-period predictions, or loss by epoch."""
+    """A chart of the serving version (404 if its export has none): `kind` picks the file."""
     path = cards.chart_path(registry, name, kind)
     if path is None:
         raise HTTPException(404, f"No {kind.value} chart for model '{name}'")

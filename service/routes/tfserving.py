@@ -58,6 +58,12 @@ def tf_error(exc: Exception) -> JSONResponse | None:
     return None
 
 
+def _as_json(scope: dict[str, Any]) -> dict[str, Any]:
+    """The request scope with `Content-Type: application/json`, whatever the client sent."""
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+    return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+
+
 class TFServingRoute(APIRoute):
     """Answers this router's errors in TF Serving's shape instead of the native one."""
 
@@ -65,6 +71,8 @@ class TFServingRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            if request.method == "POST" and "json" not in request.headers.get("content-type", ""):
+                request = Request(_as_json(request.scope), request.receive)  # as TF Serving
             try:
                 return await handler(request)
             except Exception as exc:

@@ -193,3 +193,21 @@ def test_kserve_not_ready_when_a_model_failed(fake_models_dir, tmp_path):
     assert ready.status_code == 503 and ready.json() == {"ready": False}
     assert stock.status_code == 503 and stock.json() == {"name": "stock", "ready": False}
     assert status[0]["state"] == "END" and status[0]["status"]["error_code"] == "UNKNOWN"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"content-type": "application/x-www-form-urlencoded"}],  # requests' data=, curl -d
+    ids=["no-content-type", "curl-d"],
+)
+def test_predict_reads_json_whatever_the_content_type_as_tf_serving_does(client, headers):
+    payload = json.dumps({"instances": [SINE_X]})
+    response = client.post("/v1/models/sine:predict", content=payload, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == tf_predict(client, "sine", {"instances": [SINE_X]}).json()
+
+
+def test_native_routes_still_refuse_non_json(client):
+    body = json.dumps({"x": SINE_X})
+    response = client.post("/predict/sine", content=body, headers={"content-type": "text/plain"})
+    assert response.status_code == 415
