@@ -7,18 +7,27 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service import errors, metrics
+from service import errors, inference, metrics
 from service.access import AccessMiddleware
+from service.batching import start_batchers, stop_batchers
 from service.context import RequestID
 from service.limits import BodyLimits
 from service.logs import configure_logging
-from service.registry import load_registry
+from service.predict import timed_call
+from service.registry import KNOWN_MODELS, Registry, load_registry
 from service.reload import watching
 from service.routes import kserve, models, predict, tfserving
 from service.security import ApiKey, Cors, load_api_key
 from service.settings import Settings, get_settings
 
 log = logging.getLogger("service")
+
+
+def load_models(settings: Settings) -> Registry:
+    """TensorFlow's thread pools (settable only before its first op), then every model."""
+    inference.configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
+    options = inference.Options(settings.inference_xla, tuple(settings.inference_buckets))
+    return load_registry(settings.models_dir, options)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
         resolved = settings or get_settings()
         configure_logging(resolved.log_format, resolved.log_level)
-        registry = await anyio.to_thread.run_sync(load_registry, resolved.models_dir)
+        registry = await anyio.to_thread.run_sync(load_models, resolved)
         metrics.REGISTRY_STATE.registry = registry  # read on each scrape (loaded, queue depth)
         log.info("ready: serving %s from %s", ", ".join(registry.models), resolved.models_dir)
         gates = {  # read per request by the middlewares below, from the request's state
@@ -36,8 +45,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "cors_origins": [o.strip() for o in resolved.cors_origins.split(",") if o.strip()],
             "max_body_bytes": resolved.max_body_bytes,
         }
-        async with watching(registry, resolved.models_dir, resolved.reload_interval_s):
-            yield {"registry": registry, **gates}  # request.state.registry, read by get_registry
+        registry.batchers = start_batchers(  # one per name: a reloaded version keeps it
+            {*KNOWN_MODELS, *registry.models},
+            resolved.batch_max_windows,
+            resolved.batch_max_wait_ms,
+            resolved.batch_queue_size,
+            timed_call,
+        )
+        try:
+            async with watching(registry, resolved.models_dir, resolved.reload_interval_s):
+                yield {"registry": registry, **gates}  # request.state.registry, for get_registry
+        finally:
+            await anyio.to_thread.run_sync(stop_batchers, registry.batchers)
 
     app = FastAPI(
         title="LSTM time-series service",

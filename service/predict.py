@@ -21,9 +21,12 @@ from service.schemas import (
 
 
 async def infer(model: LoadedModel, batch: np.ndarray) -> np.ndarray:
-    """The one call site of the models: a worker thread now, a micro-batcher later."""
+    """The one call site of the models: the name's micro-batcher, else a worker thread."""
     note_model(model.name, model.version)
-    output = await anyio.to_thread.run_sync(timed_call, model, batch)
+    if model.batcher is not None:  # merged with concurrent requests (service.batching)
+        output = await model.batcher.submit(model, batch)
+    else:
+        output = await anyio.to_thread.run_sync(timed_call, model, batch)
     if not np.all(np.isfinite(output)):
         raise InputError([], "the input is outside what the model can handle (non-finite output)")
     return output

@@ -4,13 +4,14 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Depends, Request
 
+from service import inference
 from service.errors import ModelNotFound, ModelUnavailable, NotReady
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class LoadedModel:
     version: int
     metadata: dict[str, Any]
     serve: Callable[[np.ndarray], np.ndarray]
+    # the name's micro-batcher (service.batching.Batcher), attached by Registry.get
+    batcher: Any = field(default=None, repr=False, compare=False)
 
     @property
     def window(self) -> int:
@@ -53,12 +56,15 @@ class Registry:
     models_dir: Path | None = None  # where versions are looked up (model cards, version states)
     # name -> why its newest version was rejected by a hot reload (the older one still serves)
     reload_errors: dict[str, str] = field(default_factory=dict)
+    # name -> its micro-batcher; kept per name, so swapping a version in `models` keeps it
+    batchers: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> LoadedModel:
-        """The model serving `name`, or 503 if it is not loaded."""
+        """The model serving `name`, with its name's batcher, or 503 if it is not loaded."""
         if name not in self.models:
             raise ModelUnavailable(name)
-        return self.models[name]
+        model, batcher = self.models[name], self.batchers.get(name)
+        return model if batcher is None else replace(model, batcher=batcher)
 
     def metadata(self, name: str) -> dict[str, Any]:
         """Full metadata of a loaded model; 404 for unknown names, 503 for absent known ones."""
@@ -82,28 +88,23 @@ def candidate_versions(model_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name), reverse=True)
 
 
-def load_version(path: Path) -> LoadedModel:
-    """Load one version directory and warm it up with a dummy batch."""
+def load_version(path: Path, options: inference.Options = inference.DEFAULTS) -> LoadedModel:
+    """Load one version directory and warm it up (every XLA bucket, if XLA is on)."""
     import tensorflow as tf  # heavy: imported when loading, never at service import
 
     metadata = json.loads((path / "metadata.json").read_text())
     window, n_features = int(metadata["input"]["window"]), len(metadata["input"]["features"])
     loaded = tf.saved_model.load(str(path))
-
-    def serve(batch: np.ndarray) -> np.ndarray:
-        # `loaded` stays referenced here: its variables live as long as this closure
-        return loaded.serve(tf.constant(batch, dtype=tf.float32)).numpy()
-
-    serve(np.ones((1, window, n_features), dtype=np.float32))  # warm-up: traces the graph
+    serve = inference.ServingFunction(loaded, window, n_features, options)  # warms up
     return LoadedModel(path.parent.name, int(path.name), metadata, serve)
 
 
-def load_newest(model_dir: Path) -> LoadedModel:
+def load_newest(model_dir: Path, options: inference.Options = inference.DEFAULTS) -> LoadedModel:
     """Newest version that loads; a broken version is logged and the next older one tried."""
     reasons = []
     for path in candidate_versions(model_dir):
         try:
-            return load_version(path)
+            return load_version(path, options)
         except Exception as exc:  # any failure of one directory must not stop the others
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             log.error("skipping model directory %s: %s", path, reason)
@@ -120,13 +121,13 @@ def model_dirs(models_dir: Path) -> list[Path]:
     return sorted(p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_registry(models_dir: Path) -> Registry:
+def load_registry(models_dir: Path, options: inference.Options = inference.DEFAULTS) -> Registry:
     """Load every model under `models_dir`; raise NoModelsError if none loads."""
     registry = Registry(models_dir=models_dir)
     for model_dir in model_dirs(models_dir):
         start = time.perf_counter()
         try:
-            model = load_newest(model_dir)
+            model = load_newest(model_dir, options)
         except LookupError as exc:
             log.error("model %s not loaded from %s: %s", model_dir.name, model_dir, exc)
             registry.failed[model_dir.name] = str(exc)

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     api_key_file: Path | None = None  # API_KEY_FILE: a file holding the key (e.g. a k8s secret)
     cors_origins: str = ""  # CORS_ORIGINS: comma-separated allowed origins; empty = CORS closed
 
+    # Inference and micro-batching (docs/readme/performance.md has the measurements)
+    tf_intra_op_threads: int = Field(1, ge=0)  # TF_INTRA_OP_THREADS: per-op threads; 0 = TF's
+    tf_inter_op_threads: int = Field(1, ge=0)  # TF_INTER_OP_THREADS: concurrent ops; 0 = TF's
+    inference_xla: bool = False  # INFERENCE_XLA: jit_compile the models, padded to the buckets
+    inference_buckets: tuple[int, ...] = (1, 4, 16, 64, 256)  # INFERENCE_BUCKETS: XLA batch sizes
+    batch_max_windows: int = Field(256, gt=0)  # BATCH_MAX_WINDOWS: windows merged into one call
+    batch_max_wait_ms: float = Field(0.0, ge=0)  # BATCH_MAX_WAIT_MS: longest wait for company
+    batch_queue_size: int = Field(1024, gt=0)  # BATCH_QUEUE_SIZE: queued requests per model; 429
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -1,0 +1,212 @@
+"""The micro-batcher: merging, order, the wait bound, the queue limit, and equal results."""
+
+import asyncio
+import json
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from service.batching import Batcher, Item
+from service.registry import LoadedModel, Registry, get_registry, load_registry
+from tests.service.checks import assert_error
+from tests.service.conftest import client_for
+from tests.service.fake_models import sine_grid
+
+
+class GatedModel:
+    """A fake model: records each call's batch; the first call waits until `release` is set."""
+
+    def __init__(self) -> None:
+        self.calls: list[np.ndarray] = []
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        self.calls.append(batch.copy())
+        self.entered.set()
+        assert self.release.wait(10), "the test never released the model"
+        return batch * 2  # each window's own answer, in the shape of a curve model's
+
+
+def windows(first: float, n: int) -> np.ndarray:
+    """`n` windows `(n, 20, 1)` whose values start at `first` and are all distinct."""
+    return (first + np.arange(n * 20, dtype=np.float32)).reshape(n, 20, 1)
+
+
+async def until(condition, what: str) -> None:
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def run_while_busy(batcher: Batcher, model: GatedModel, requests: list[np.ndarray]):
+    """Submit `requests` while the worker is inside the call for a first, blocking request."""
+    first = asyncio.ensure_future(batcher.submit(model, windows(-100, 1)))
+    await until(model.entered.is_set, "the first call started")
+    tasks = [asyncio.ensure_future(batcher.submit(model, r)) for r in requests]
+    await until(lambda: batcher.queue.qsize() == len(requests), "all requests queued")
+    model.release.set()
+    results = await asyncio.gather(first, *tasks)
+    batcher.stop()
+    return results[1:]
+
+
+def test_concurrent_requests_merge_into_one_call_in_order():
+    model, batcher = GatedModel(), Batcher("fake", max_windows=64)
+    requests = [windows(0, 1), windows(1000, 3), windows(2000, 2)]
+    results = asyncio.run(run_while_busy(batcher, model, requests))
+    assert [len(c) for c in model.calls] == [1, 6]  # the blocked first call, then one merged
+    np.testing.assert_array_equal(model.calls[1], np.concatenate(requests))
+    for request, result in zip(requests, results, strict=True):
+        np.testing.assert_array_equal(result, request * 2)
+
+
+def test_merging_stops_at_max_windows_and_never_splits_a_request():
+    model, batcher = GatedModel(), Batcher("fake", max_windows=4)
+    requests = [windows(0, 3), windows(100, 2), windows(200, 9), windows(500, 1)]
+    results = asyncio.run(run_while_busy(batcher, model, requests))
+    assert [len(c) for c in model.calls] == [1, 3, 2, 9, 1]  # 9 > max_windows: alone, whole
+    for request, result in zip(requests, results, strict=True):
+        np.testing.assert_array_equal(result, request * 2)
+
+
+def test_requests_for_different_versions_are_never_merged():
+    old, new = GatedModel(), GatedModel()
+    new.release.set()
+    batcher = Batcher("fake", max_windows=64)
+
+    async def scenario():
+        first = asyncio.ensure_future(batcher.submit(old, windows(0, 1)))
+        await until(old.entered.is_set, "the first call started")
+        tasks = [
+            asyncio.ensure_future(batcher.submit(m, windows(i * 100, 1)))
+            for i, m in enumerate([old, new, new])
+        ]
+        await until(lambda: batcher.queue.qsize() == 3, "all requests queued")
+        old.release.set()
+        await asyncio.gather(first, *tasks)
+        batcher.stop()
+
+    asyncio.run(scenario())
+    assert [len(c) for c in old.calls] == [1, 1] and [len(c) for c in new.calls] == [2]
+
+
+class RecordingQueue(queue.Queue):
+    """Records how long each `get` was allowed to block; nothing else ever arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[float | None] = []
+
+    def get(self, block: bool = True, timeout: float | None = None):
+        self.timeouts.append(timeout if block else 0.0)
+        raise queue.Empty
+
+
+def item_queued_at(t: float) -> Item:
+    return Item("model", windows(0, 1), future=None, loop=None, queued_at=t)  # type: ignore[arg-type]
+
+
+def test_waits_for_company_only_until_the_oldest_request_s_bound():
+    now = [10.004]
+    batcher = Batcher("fake", max_wait_s=0.010, clock=lambda: now[0])
+    batcher.queue, batcher.carry = RecordingQueue(), item_queued_at(10.0)
+    assert len(batcher.take()) == 1  # nobody came: it goes alone
+    assert batcher.queue.timeouts == [pytest.approx(0.006)]  # 10.0 + 0.010 - 10.004
+
+
+def test_a_request_past_its_bound_does_not_wait_at_all():
+    batcher = Batcher("fake", max_wait_s=0.010, clock=lambda: 11.0)
+    batcher.queue, batcher.carry = RecordingQueue(), item_queued_at(10.0)
+    assert len(batcher.take()) == 1
+    assert batcher.queue.timeouts == [0.0]  # a non-blocking look at the queue only
+
+
+def test_the_default_never_waits_for_company():
+    batcher = Batcher("fake", clock=lambda: 10.0)
+    batcher.queue, batcher.carry = RecordingQueue(), item_queued_at(10.0)
+    batcher.take()
+    assert batcher.queue.timeouts == [0.0]
+
+
+def test_a_model_error_reaches_every_caller_and_the_worker_goes_on():
+    calls = []
+
+    def flaky(batch):
+        calls.append(len(batch))
+        if len(calls) == 1:
+            raise ValueError("boom")
+        return batch
+
+    async def scenario():
+        batcher = Batcher("fake")
+        with pytest.raises(ValueError, match="boom"):
+            await batcher.submit(flaky, windows(0, 1))
+        result = await batcher.submit(flaky, windows(5, 1))
+        batcher.stop()
+        return result
+
+    np.testing.assert_array_equal(asyncio.run(scenario()), windows(5, 1))
+
+
+def test_registry_get_hands_out_the_name_s_batcher_across_a_version_swap():
+    batcher = Batcher("sine")
+    registry = Registry(
+        {"sine": LoadedModel("sine", 1, {}, lambda b: b)}, batchers={"sine": batcher}
+    )
+    assert registry.get("sine").batcher is batcher
+    registry.models["sine"] = LoadedModel("sine", 2, {}, lambda b: b)  # what hot reload does
+    assert registry.get("sine").batcher is batcher and registry.get("sine").version == 2
+
+
+def test_batched_results_equal_unbatched_inference(models_dir):
+    registry = load_registry(models_dir)
+    calls = []
+
+    def counting(model, batch):
+        calls.append(len(batch))
+        return model(batch)
+
+    async def scenario(model, requests):
+        batcher = Batcher(model.name, max_windows=256, max_wait_s=0.05, call=counting)
+        results = await asyncio.gather(*(batcher.submit(model, r) for r in requests))
+        batcher.stop()
+        return results
+
+    rng = np.random.default_rng(0)
+    for name in ("stock", "sine", "classify"):
+        model = registry.models[name]
+        shape = (model.window, len(model.features))
+        requests = [rng.uniform(1, 2, (n, *shape)).astype(np.float32) for n in (1, 5, 2, 17)]
+        calls.clear()
+        results = asyncio.run(scenario(model, requests))
+        assert len(calls) < len(requests)  # some requests did share a call
+        for request, result in zip(requests, results, strict=True):
+            np.testing.assert_allclose(result, model(request), rtol=1e-5, atol=1e-6)
+
+
+def test_full_queue_answers_429_with_retry_after(fake_models_dir):
+    model = GatedModel()
+    batcher = Batcher("sine", queue_size=1)
+    meta = json.loads((fake_models_dir / "sine" / "1" / "metadata.json").read_text())
+    registry = Registry({"sine": LoadedModel("sine", 1, meta, model)}, batchers={"sine": batcher})
+    client = client_for(fake_models_dir)
+    client.app.dependency_overrides[get_registry] = lambda: registry
+    body = {"x": sine_grid(100)}
+    with client, ThreadPoolExecutor(2) as pool:
+        running = pool.submit(client.post, "/predict/sine", json=body)  # held inside the model
+        assert model.entered.wait(10)
+        queued = pool.submit(client.post, "/predict/sine", json=body)  # fills the queue
+        for _ in range(10_000):
+            if batcher.queue.full():
+                break
+            threading.Event().wait(0.001)
+        response = client.post("/predict/sine", json=body)
+        model.release.set()
+        assert running.result().status_code == 200 and queued.result().status_code == 200
+    assert_error(response, 429, "overloaded")
+    assert response.headers["Retry-After"] == "1"
