@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from service.context import request_id
+
 log = logging.getLogger(__name__)
 
 # pydantic error type -> message template, filled from the error's `ctx`
@@ -25,6 +27,11 @@ _MESSAGES = {
     "too_long": "must hold at most {max_length} item(s) (got {actual_length})",
     "list_type": "must be a list",
     "model_attributes_type": "must be a JSON object",
+    # pydantic's own date messages can echo the input ("NaN values not permitted")
+    "date_type": "must be a date, YYYY-MM-DD",
+    "date_parsing": "must be a date, YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date, YYYY-MM-DD",
+    "date_from_datetime_inexact": "must be a date, YYYY-MM-DD",
 }
 _UNION_TAGS = {"window", "windows"}  # tags of the single/nested union: not part of the path
 
@@ -185,4 +192,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _response(500, "internal error")
+        # sent from outside every middleware: the request ID header is added here
+        rid = {"X-Request-ID": request_id.get()}
+        return JSONResponse(error_body("internal error"), 500, headers=rid)

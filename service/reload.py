@@ -9,7 +9,7 @@ not retried until they change.
 """
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import anyio.to_thread
 from service.registry import LoadedModel, Registry, candidate_versions, load_version, model_dirs
 
 log = logging.getLogger(__name__)
+Loader = Callable[[Path], LoadedModel]  # a version directory -> the loaded, warmed model
 
 
 def swap(registry: Registry, model: LoadedModel) -> None:
@@ -37,8 +38,8 @@ def _fingerprint(path: Path) -> tuple[str, int]:
 class Reloader:
     """Looks for newer versions; remembers the ones it rejected."""
 
-    def __init__(self, registry: Registry, models_dir: Path) -> None:
-        self.registry, self.models_dir = registry, models_dir
+    def __init__(self, registry: Registry, models_dir: Path, load: Loader = load_version) -> None:
+        self.registry, self.models_dir, self.load = registry, models_dir, load
         self.rejected: set[tuple[str, int]] = set()
 
     def newer(self) -> list[Path]:
@@ -59,7 +60,7 @@ class Reloader:
         for path in await anyio.to_thread.run_sync(self.newer):
             name = path.parent.name
             try:
-                model = await anyio.to_thread.run_sync(load_version, path)
+                model = await anyio.to_thread.run_sync(self.load, path)
             except Exception as exc:  # a broken export must never stop the serving one
                 self.reject(path, exc)
                 continue
@@ -70,12 +71,15 @@ class Reloader:
 
     def reject(self, path: Path, exc: Exception) -> None:
         name, first_line = path.parent.name, (str(exc).splitlines() or [""])[0]
-        reason = f"version {path.name} rejected: {type(exc).__name__}: {first_line}"[:300]
         self.rejected.add(_fingerprint(path))
-        self.registry.reload_errors[name] = reason
+        # clients see the version and the kind of failure; paths and TF's text stay in the log
+        kind = type(exc).__name__
+        self.registry.reload_errors[name] = (
+            f"version {path.name} rejected: it failed to load ({kind}); see the server log"
+        )
         served = self.registry.models.get(name)
         still = f"still serving version {served.version}" if served else "not serving"
-        log.error("reload of %s failed (%s): %s; %s", name, path, reason, still)
+        log.error("reload of %s failed (%s): %s: %s; %s", name, path, kind, first_line, still)
 
     async def run(self, interval_s: float) -> None:
         while True:
@@ -87,13 +91,18 @@ class Reloader:
 
 
 @asynccontextmanager
-async def watching(registry: Registry, models_dir: Path, interval_s: float) -> AsyncIterator[None]:
-    """Run the reloader for the lifespan of the app (not at all if `interval_s` is 0)."""
+async def watching(
+    registry: Registry, models_dir: Path, interval_s: float, load: Loader = load_version
+) -> AsyncIterator[None]:
+    """Run the reloader for the lifespan of the app (not at all if `interval_s` is 0).
+
+    `load` loads and warms one version directory: pass the one startup used (same options).
+    """
     if interval_s <= 0:
         yield
         return
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(Reloader(registry, models_dir).run, interval_s)
+        tasks.start_soon(Reloader(registry, models_dir, load).run, interval_s)
         log.info("watching %s for new versions every %g s", models_dir, interval_s)
         try:
             yield

@@ -98,3 +98,11 @@ def test_stock_rejects_unpaired_surrogate_escape(client):
     content = json.dumps({"rows": with_change(0, date="\ud800")})
     response = client.post("/predict/stock", content=content, headers=JSON)
     assert_error(response, 422, "rows[0].date")
+
+
+@pytest.mark.parametrize("literal", ["NaN", "1e20", "true", '"2018-02-30"'])
+def test_stock_rejects_bad_date_without_echoing_it(client, literal):
+    rows = with_change(0, date="__date__")
+    content = json.dumps({"rows": rows}).replace('"__date__"', literal)
+    response = client.post("/predict/stock", content=content, headers=JSON)
+    assert_error(response, 422, "rows[0].date: must be a date, YYYY-MM-DD")

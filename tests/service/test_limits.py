@@ -9,6 +9,7 @@ from service.context import resolve
 from service.examples import SINE_X, STOCK_ROWS
 from service.limits import is_json, parse_json
 from service.main import create_app
+from service.registry import LoadedModel, Registry, get_registry
 from service.settings import Settings
 from tests.service.checks import assert_error
 
@@ -114,3 +115,18 @@ def test_request_id_on_gate_refusals(client):
 @pytest.mark.parametrize("given", ["", "a b", "x" * 129, "id\r\nSet-Cookie: a=b", "é"])
 def test_unsafe_request_id_is_replaced(given):
     assert resolve(given) != given and len(resolve(given)) == 32
+
+
+def test_request_id_on_unexpected_500(models_dir):
+    def broken(batch):
+        raise RuntimeError("boom")
+
+    meta = {"input": {"window": 20, "features": ["x"]}}
+    registry = Registry({"sine": LoadedModel("sine", 1, meta, broken)})
+    client = TestClient(create_app(Settings(models_dir=models_dir)), raise_server_exceptions=False)
+    client.app.dependency_overrides[get_registry] = lambda: registry
+    with client:
+        response = client.post(
+            "/predict/sine", json={"x": SINE_X}, headers={"X-Request-ID": "r-500"}
+        )
+    assert response.status_code == 500 and response.headers["x-request-id"] == "r-500"

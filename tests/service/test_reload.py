@@ -82,6 +82,7 @@ def test_status_shows_the_reload_error(sine_dir):
         ready = client.get("/health/ready").json()
         assert ready["ready"] is True and ready["models"] == {"sine": 1}
         assert ready["reload_errors"]["sine"].startswith("version 2 rejected: ")
+        assert str(sine_dir) not in client.get("/health/ready").text  # no path reaches a client
         response = client.post("/predict/sine", json={"x": SINE_X})
         assert response.status_code == 200 and response.json()["version"] == 1
 
@@ -147,3 +148,18 @@ def test_no_request_fails_during_a_swap_under_load(sine_dir):
             thread.join(timeout=60)
     assert statuses and set(statuses) == {200}
     assert versions <= {1, 2} and 1 in versions
+
+
+def test_reload_uses_the_given_loader(sine_dir):
+    loaded = []
+
+    def load(path: Path) -> LoadedModel:
+        loaded.append(path)
+        return LoadedModel("sine", int(path.name), {"input": {"window": 20}}, lambda b: b)
+
+    registry = load_registry(sine_dir)
+    (sine_dir / "sine" / "5").mkdir()
+    for name in ("saved_model.pb", "metadata.json"):
+        (sine_dir / "sine" / "5" / name).touch()
+    anyio.run(Reloader(registry, sine_dir, load).check)
+    assert loaded == [sine_dir / "sine" / "5"] and registry.get("sine").version == 5
