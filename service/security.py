@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from service.errors import error_body
 from service.settings import Settings
 
-OPEN_PATHS = ("/health/",)  # probes must work without the key (kubelet sends none)
+OPEN_PATHS = ("/health/", "/v2/health/")  # probes work without the key (kubelet sends none)
 
 
 def load_api_key(settings: Settings) -> bytes | None:

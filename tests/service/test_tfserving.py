@@ -211,3 +211,16 @@ def test_native_routes_still_refuse_non_json(client):
     body = json.dumps({"x": SINE_X})
     response = client.post("/predict/sine", content=body, headers={"content-type": "text/plain"})
     assert response.status_code == 415
+
+
+def test_kserve_health_probes_stay_open_with_an_api_key(fake_models_dir):
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+    from service.settings import Settings
+
+    settings = Settings(models_dir=fake_models_dir, api_key="secret", reload_interval_s=0)
+    with TestClient(create_app(settings)) as keyed:
+        assert keyed.get("/v2/health/live").status_code == 200
+        assert keyed.get("/v2/health/ready").status_code == 200
+        assert keyed.get("/v1/models/sine").status_code == 401
