@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -14,7 +15,7 @@ from service.context import RequestID
 from service.limits import BodyLimits
 from service.logs import configure_logging
 from service.predict import timed_call
-from service.registry import KNOWN_MODELS, Registry, load_registry
+from service.registry import KNOWN_MODELS, Registry, load_registry, load_version
 from service.reload import watching
 from service.routes import kserve, models, predict, tfserving
 from service.security import ApiKey, Cors, load_api_key
@@ -23,11 +24,14 @@ from service.settings import Settings, get_settings
 log = logging.getLogger("service")
 
 
+def inference_options(settings: Settings) -> inference.Options:
+    return inference.Options(settings.inference_xla, tuple(settings.inference_buckets))
+
+
 def load_models(settings: Settings) -> Registry:
     """TensorFlow's thread pools (settable only before its first op), then every model."""
     inference.configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
-    options = inference.Options(settings.inference_xla, tuple(settings.inference_buckets))
-    return load_registry(settings.models_dir, options)
+    return load_registry(settings.models_dir, inference_options(settings))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             timed_call,
         )
         try:
-            async with watching(registry, resolved.models_dir, resolved.reload_interval_s):
+            # a reloaded version is loaded and warmed exactly as at startup
+            load = partial(load_version, options=inference_options(resolved))
+            async with watching(registry, resolved.models_dir, resolved.reload_interval_s, load):
                 yield {"registry": registry, **gates}  # request.state.registry, for get_registry
         finally:
             await anyio.to_thread.run_sync(stop_batchers, registry.batchers)
