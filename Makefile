@@ -8,7 +8,7 @@ PORT   ?= 8000
 # readable log lines for `make serve`; the service itself defaults to JSON lines
 LOG_FORMAT ?= text
 
-.PHONY: install serve test soak lint format models report container-test clean
+.PHONY: install serve test soak bench lint format models report container-test clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: install  ## the full default test run (a few minutes on 2 cores)
 
 soak: install  ## 60 s at 256 connections on /predict/stock, local server (not in `make test`)
 	$(BIN)/python scripts/soak.py
+
+bench: install  ## req/s, p50/p99 vs the HTTP ceiling and a naive Keras server (loopback, ~5 min)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench
 
 lint: install
 	$(BIN)/ruff check .

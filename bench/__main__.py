@@ -1,0 +1,156 @@
+"""`python -m bench` (`make bench`): the whole benchmark in one go.
+
+Starts the shipped service, its ceiling (bench/ceiling.py) and the naive Keras server
+(bench/naive.py) with uvicorn on free loopback ports, drives each endpoint at 1, 16
+and 64 connections with wrk, measures start-up, memory and the server-side time of a
+256-window request, then prints the table and the targets and writes
+bench/results/latest.json, bench/results/bench.png (and docs/bench.png with --docs).
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from bench import harness, report
+from bench.bodies import ENDPOINTS, as_json
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = {"shipped": "service.main:app", "ceiling": "bench.ceiling:app", "naive": "bench.naive:app"}
+QUIET = {"RELOAD_INTERVAL_S": "0"}  # no directory polling while measuring
+
+
+def machine() -> dict:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )  # fmt: skip
+    return {
+        "cpus": os.cpu_count(), "cpu_model": cpu, "platform": platform.platform(),
+        "python": platform.python_version(), "tensorflow": tf_version(),
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average_at_start": os.getloadavg(),
+    }  # fmt: skip
+
+
+def tf_version() -> str:
+    """Without importing it here (the bench process stays small and quick)."""
+    for dist in ("tensorflow-cpu", "tensorflow"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+def start_and_import(rounds: int = 3) -> dict:
+    """Median seconds of a fresh `python -c "import tensorflow"` and of the shipped service's
+    spawn to /health/ready, alternated so both see the same machine and file cache."""
+    imports, starts, rss = [], [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import tensorflow"], check=True,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # fmt: skip
+        imports.append(time.perf_counter() - start)
+        with harness.serving(APPS["shipped"], QUIET) as server:
+            starts.append(server.startup_s)
+            rss.append(server.rss_mb)
+    return {
+        "import_tensorflow_s": statistics.median(imports),
+        "startup_s": statistics.median(starts),
+        "rss_ready_mb": max(rss),
+    }
+
+
+def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: list[str]) -> dict:
+    """Every endpoint x connection count, the variants back to back so they share conditions."""
+    runs = {name: {} for name in servers}
+    for path in paths:
+        body = ENDPOINTS[path]
+        payload = as_json(body)
+        for server in servers.values():  # warm-up: first requests, lazy threads
+            harness.wrk(wrk, server.url + path, payload, 16, 1)
+        for c in conns:
+            for name, server in servers.items():
+                r = harness.wrk(wrk, server.url + path, payload, c, seconds)
+                runs[name].setdefault(path, {})[str(c)] = r
+                print(f"  {name:8s} {path:15s} {c:3d} conns: {r['rps']:8,.0f} req/s  "
+                      f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
+                      f"errors {r['errors']}", flush=True)  # fmt: skip
+    return runs
+
+
+def server_time() -> dict:
+    env = {**os.environ, **QUIET, "TF_CPP_MIN_LOG_LEVEL": "2", "LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-m", "bench.server_time"], env=env, check=True,
+                          capture_output=True, text=True)  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5, help="length of each wrk run")
+    parser.add_argument("--connections", default="1,16,64")
+    parser.add_argument("--variants", default="shipped,ceiling,naive")
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
+    parser.add_argument("--no-extras", action="store_true", help="only the load runs")
+    parser.add_argument("--docs", action="store_true", help="also copy the chart to docs/")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a shipped-server setting, e.g. BATCH_MAX_WAIT_MS=2")  # fmt: skip
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    wrk = harness.ensure_wrk()
+    conns = [int(c) for c in args.connections.split(",")]
+    variants, paths = args.variants.split(","), args.endpoints.split(",")
+
+    settings = {"seconds": args.seconds, "shipped_env": args.env}
+    results = {"machine": machine(), "settings": settings, "extra": {}}
+    extra = results["extra"]
+    print(f"machine: {results['machine']}", flush=True)
+    if not args.no_extras:
+        extra.update(start_and_import())
+    servers = {}
+    try:
+        for name in [v for v in variants if v != "naive"]:
+            env = {**QUIET, **dict(e.split("=", 1) for e in args.env)}
+            env = env if name == "shipped" else QUIET
+            servers[name] = harness.Server(APPS[name], env)
+            servers[name].start()
+        results["runs"] = load_runs(wrk, servers, conns, args.seconds, paths)
+        if "shipped" in servers:
+            extra["rss_after_load_mb"] = servers["shipped"].rss_mb
+    finally:
+        for server in servers.values():
+            server.stop()
+    if "naive" in variants:
+        with harness.serving(APPS["naive"]) as naive:
+            results["runs"].update(load_runs(wrk, {"naive": naive}, conns, args.seconds, paths))
+    if not args.no_extras:
+        extra["server_time"] = server_time()
+
+    checks = report.targets(results)
+    results["targets"] = checks
+    out = ROOT / "bench" / "results"
+    report.write(results, out)
+    if args.docs:
+        shutil.copy(out / "bench.png", ROOT / "docs" / "bench.png")
+    print()
+    print(report.table(results))
+    print()
+    print(report.extras(extra))
+    print()
+    print(report.targets_table(checks))
+    print(f"\nwrote {out / 'latest.json'} and {out / 'bench.png'}")
+
+
+if __name__ == "__main__":
+    main()

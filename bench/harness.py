@@ -1,0 +1,143 @@
+"""Start uvicorn servers on loopback ports, drive them with wrk, and read their memory."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+HOST = "127.0.0.1"  # load tests only ever target loopback
+
+# wrk's Lua hooks: POST the body file's JSON; at the end print one JSON line of results
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open(os.getenv("BENCH_BODY"), "r"))
+wrk.body = f:read("*a")
+f:close()
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, '
+    .. '"non_2xx": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installed from Debian's packages when missing (needs root or sudo)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    print("installing wrk (apt-get install wrk) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+    return shutil.which("wrk") or sys.exit("wrk is still not on PATH after installing it")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, timeout: float = 2.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except OSError:
+        return 0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class Server:
+    """One uvicorn process serving `app` (an import path) on a free loopback port."""
+
+    def __init__(self, app: str, env: dict[str, str] | None = None) -> None:
+        self.app, self.port = app, free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+        # the server's log, as long as the server runs (its tail is shown if it fails)
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-", suffix=".log")  # noqa: SIM115
+
+    def start(self, timeout_s: float = 120) -> float:
+        """Start the process; returns the seconds from spawning it to /health/ready = 200."""
+        command = [sys.executable, "-m", "uvicorn", self.app, "--host", HOST,
+                   "--port", str(self.port), "--workers", "1"]  # fmt: skip
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        while time.perf_counter() - started < timeout_s:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"{self.app} exited while starting:\n{self.log.read()[-3000:]}")
+            if get(f"{self.url}/health/ready", timeout=1) == 200:
+                return time.perf_counter() - started
+            time.sleep(0.02)
+        raise TimeoutError(f"{self.app} not ready after {timeout_s} s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+    @property
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+
+@contextmanager
+def serving(app: str, env: dict[str, str] | None = None):
+    server = Server(app, env)
+    server.startup_s = server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def wrk(binary: str, url: str, body: str, connections: int, seconds: float) -> dict:
+    """One wrk run (one thread: the server gets the other core); requests/s and latencies."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script, body_file = Path(tmp) / "post.lua", Path(tmp) / "body.json"
+        script.write_text(WRK_SCRIPT)
+        body_file.write_text(body)
+        command = [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
+                   "-s", str(script), url]  # fmt: skip
+        env = {**os.environ, "BENCH_BODY": str(body_file)}
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed on {url}: {done.stderr or done.stdout}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    seconds_run = result["duration_us"] / 1e6
+    return {
+        "connections": connections,
+        "requests": result["requests"],
+        "rps": result["requests"] / seconds_run,
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "max_ms": result["max_us"] / 1000,
+        "errors": result["non_2xx"] + result["socket_errors"],
+    }
