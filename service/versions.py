@@ -33,7 +33,8 @@ def states(registry: Registry, name: str) -> list[VersionState]:
     if not versions and name not in registry.failed:
         raise ModelNotFound(name)
     if served is None:
-        reason = registry.failed.get(name, "not loaded")
+        # the loader's text (paths, TF messages) stays in the server log, as for hot reloads
+        reason = "no version loaded at startup; see the server log"
         return [VersionState(v, "END", reason) for v in sorted(versions, reverse=True)]
     rejected = getattr(registry, "reload_errors", {}).get(name, "")  # set by hot reload
     found = []
