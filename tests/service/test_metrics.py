@@ -2,10 +2,13 @@
 
 from types import SimpleNamespace
 
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.examples import SINE_X
+from service.main import create_app
 from service.metrics import RegistryState
+from service.settings import Settings
 from tests.service.conftest import client_for
 
 
@@ -92,3 +95,22 @@ def test_queue_depth_read_from_the_batchers_at_scrape_time():
     assert depth.labels == {"model": "sine"} and depth.value == 3
     [loaded] = families["lstm_model_loaded"].samples
     assert loaded.labels == {"model": "sine", "version": "7"} and loaded.value == 1
+
+
+def test_a_crash_is_counted_as_500_on_its_route(models_dir):
+    app = create_app(Settings(models_dir=models_dir))
+
+    @app.get("/boom/{n}")
+    async def boom(n: int) -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        before = scrape(client)
+        assert client.get("/boom/1").status_code == 500
+        after = scrape(client)
+    labels = {"route": "/boom/{n}", "method": "GET", "status": "500"}
+    assert (
+        value(after, "lstm_http_requests_total", **labels)
+        - value(before, "lstm_http_requests_total", **labels)
+        == 1
+    )
