@@ -77,6 +77,9 @@ def test_loaded_model_versions_gauge(models_dir):
         if name == "lstm_model_loaded" and v == 1
     }
     assert loaded == {name: str(version) for name, version in served.items()}
+    for name in served:  # read from the app's micro-batchers (idle here)
+        assert value(samples, "lstm_model_queue_depth", model=name) == 0
+        assert ("lstm_model_queue_depth", frozenset({("model", name)})) in samples
 
 
 def test_process_memory_is_exported(client):
