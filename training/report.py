@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from training.train import Trained
+if TYPE_CHECKING:  # the table needs no TensorFlow
+    from training.train import Trained
 
 
 def headline(trained: Trained) -> tuple[str, float, float]:
