@@ -2,7 +2,8 @@
 
 Training fits the quantiles on the validation split and measures their coverage on the test
 split (`interval.test_coverage`). `kind: log_ratio` (stock): [p * exp(lower), p * exp(upper)];
-`kind: additive` (sine): [p + lower, p + upper].
+`kind: additive` (sine): [p + lower, p + upper], where lower and upper may be one number or one
+per step of the window (`per: step`), applied along the last axis.
 """
 
 from typing import Any
@@ -19,7 +20,7 @@ def bounds(metadata: dict[str, Any], predictions: np.ndarray) -> tuple[np.ndarra
     if spec["kind"] == "log_ratio":
         return p * np.exp(spec["lower"]), p * np.exp(spec["upper"])
     if spec["kind"] == "additive":
-        return p + spec["lower"], p + spec["upper"]
+        return p + np.asarray(spec["lower"]), p + np.asarray(spec["upper"])
     raise ValueError(f"unknown interval kind {spec['kind']!r}")
 
 

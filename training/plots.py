@@ -52,8 +52,12 @@ def _sine(trained: Trained):
     c = trained.curves
     interval = trained.metadata["interval"]
     fitted = c["output"][:, 0]
+    # per-step bands repeat window after window along the grid
+    steps = len(fitted) // len(np.atleast_1d(interval["lower"]))
+    lower, upper = (np.tile(interval[k], steps) if np.ndim(interval[k]) else interval[k]
+                    for k in ("lower", "upper"))  # fmt: skip
     figure, axis = plt.subplots(figsize=(9, 3.5))
-    axis.fill_between(c["x"], fitted + interval["lower"], fitted + interval["upper"], alpha=0.3,
+    axis.fill_between(c["x"], fitted + lower, fitted + upper, alpha=0.3,
                       label=f"{interval['level']:.0%} interval")  # fmt: skip
     axis.plot(c["x"], c["truth"], color="black", lw=1.2, label="cos(x)")
     axis.plot(c["x"], fitted, color="tab:blue", lw=1.0, ls="--", label="model")

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from service.examples import SINE_X, STOCK_ROWS
@@ -23,19 +24,28 @@ def test_sine_interval_per_y_is_additive_and_nested_like_y(committed_client):
     spec = newest_metadata("sine")["interval"]
     single = committed_client.post("/predict/sine", json={"x": SINE_X}).json()
     assert len(single["intervals"]) == 20 and isinstance(single["intervals"][0], dict)
-    for y, interval in zip(single["y"], single["intervals"], strict=True):
-        assert interval["lower"] == pytest.approx(y + spec["lower"])
-        assert interval["upper"] == pytest.approx(y + spec["upper"])
+    assert spec["per"] == "step" and len(spec["lower"]) == len(spec["upper"]) == 20
+    for step, (y, interval) in enumerate(zip(single["y"], single["intervals"], strict=True)):
+        assert interval["lower"] == pytest.approx(y + spec["lower"][step])
+        assert interval["upper"] == pytest.approx(y + spec["upper"][step])
     nested = committed_client.post("/predict/sine", json={"x": [SINE_X, SINE_X]}).json()
     assert [len(w) for w in nested["intervals"]] == [20, 20]
     assert nested["intervals"][1] == single["intervals"]
 
 
-def test_sine_interval_covers_cos_on_an_in_range_window(committed_client):
-    body = committed_client.post("/predict/sine", json={"x": SINE_X}).json()
-    pairs = zip(SINE_X, body["intervals"], strict=True)
-    inside = [i["lower"] <= math.cos(x) <= i["upper"] for x, i in pairs]
-    assert sum(inside) >= 15  # a 90% band; the window is one draw, so not all 20
+def test_sine_interval_covers_cos_about_90_percent_of_the_time(committed_client):
+    """Coverage is a rate over windows anywhere in the range, not a promise for one window."""
+    meta = newest_metadata("sine")
+    step, x_max = meta["config"]["x_step"], meta["bounds"]["x"]["max"]
+    starts = np.random.default_rng(7).uniform(0, x_max - 20 * step, size=200)
+    windows = (starts[:, None] + np.arange(20) * step).tolist()
+    body = committed_client.post("/predict/sine", json={"x": windows}).json()
+    inside = [
+        i["lower"] <= math.cos(x) <= i["upper"]
+        for xs, row in zip(windows, body["intervals"], strict=True)
+        for x, i in zip(xs, row, strict=True)
+    ]
+    assert 0.85 <= np.mean(inside) <= 0.95
 
 
 def test_models_without_an_interval_answer_null(fake_client):
