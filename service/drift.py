@@ -41,15 +41,13 @@ def scale_free(batch: np.ndarray, features: list[str]) -> np.ndarray:
     """
     rows = batch.astype(np.float64)
     last_close = rows[:, -1:, features.index("close")][..., np.newaxis]  # (batch, 1, 1)
-    columns = []
-    for i, name in enumerate(features):
-        column = rows[..., i : i + 1]  # (batch, window, 1)
-        if name in PRICES:
-            column = np.log(column / last_close)
-        elif name in VOLUMES:
-            column = np.log((column + 1.0) / (column.mean(axis=1, keepdims=True) + 1.0))
-        columns.append(column)
-    return np.concatenate(columns, axis=-1)
+    prices = [i for i, name in enumerate(features) if name in PRICES]
+    volumes = [i for i, name in enumerate(features) if name in VOLUMES]
+    out = rows.copy()
+    out[..., prices] = np.log(rows[..., prices] / last_close)
+    v = rows[..., volumes]  # (batch, window, n_volumes)
+    out[..., volumes] = np.log((v + 1.0) / (v.mean(axis=1, keepdims=True) + 1.0))
+    return out
 
 
 def rule(metadata: dict[str, Any]) -> Rule:
@@ -80,11 +78,16 @@ def _warnings(metadata: dict[str, Any], features: list[str], batch: np.ndarray):
 
 
 def _z_warnings(inputs: np.ndarray, features, stats, threshold) -> list[InputWarning]:
+    # features without statistics have nothing to be compared with
+    known = [f for f, name in enumerate(features) if stats.get(name, {}).get("std", 0) > 0]
+    mean = np.array([stats[features[f]]["mean"] for f in known])
+    std = np.array([stats[features[f]]["std"] for f in known])
+    z_all = (inputs[..., known] - mean) / std  # (n_windows, window, n_known)
+    if not np.any(np.abs(z_all) > threshold):
+        return []  # the common case, in one vectorised test
     found = []
-    for f, name in enumerate(features):
-        if name not in stats or not stats[name].get("std", 0) > 0:
-            continue  # no statistics for it: nothing to compare with
-        z = (inputs[..., f] - stats[name]["mean"]) / stats[name]["std"]  # (n_windows, window)
+    for k, f in enumerate(known):
+        name, z = features[f], z_all[..., k]  # (n_windows, window)
         for w, step in _farthest(np.abs(z), threshold):
             value, score = float(inputs[w, step, f]), float(z[w, step])
             message = (
