@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--warmup", type=int, default=5, help="seconds of load before measuring")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "readme" / "soak.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "soak.json")
     args = parser.parse_args()
     wrk, port = ensure_wrk(), free_port()
     base = f"http://127.0.0.1:{port}"

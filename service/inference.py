@@ -5,7 +5,7 @@ call; the concrete function for `(None, window, features)` skips that (about hal
 time for one window on 2 cores). XLA (`jit_compile=True`) makes the call itself faster
 again but needs a fixed batch size, so batches are padded to a few bucket sizes, each
 compiled during warm-up; it is off by default because compiling the buckets costs
-seconds of start-up and about 100 MB of resident memory (docs/readme/performance.md).
+seconds of start-up and about 100 MB of resident memory (README, "Performance").
 """
 
 import logging

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     api_key_file: Path | None = None  # API_KEY_FILE: a file holding the key (e.g. a k8s secret)
     cors_origins: str = ""  # CORS_ORIGINS: comma-separated allowed origins; empty = CORS closed
 
-    # Inference and micro-batching (docs/readme/performance.md has the measurements)
+    # Inference and micro-batching (the README's "Performance" section has the measurements)
     tf_intra_op_threads: int = Field(1, ge=0)  # TF_INTRA_OP_THREADS: per-op threads; 0 = TF's
     tf_inter_op_threads: int = Field(1, ge=0)  # TF_INTER_OP_THREADS: concurrent ops; 0 = TF's
     inference_xla: bool = False  # INFERENCE_XLA: jit_compile the models, padded to the buckets
