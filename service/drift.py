@@ -15,8 +15,8 @@ from service import metrics
 from service.registry import LoadedModel
 from service.schemas import InputWarning
 
-# |z| > 6 flags about 5% of the S&P 500 training windows (the 2008 crash, half-day volumes)
-# and 0.3% of the test period's: rare enough to mean something, never silent on a real shock.
+# |z| > 6 flags about 5% of the S&P 500 training windows (the 2008 crash, half-day volumes),
+# measured at export (metadata drift.train_windows_flagged): rare, never silent on a shock.
 DEFAULT_Z_THRESHOLD = 6.0
 # The curve models saw x only inside [min, max]: any x beyond it is extrapolation.
 DEFAULT_RANGE_TOLERANCE = 0.0

@@ -133,6 +133,8 @@ def parse_json(body: bytes) -> Any:
         return json.loads(text, object_pairs_hook=_no_duplicates)
     except DuplicateKey as exc:
         raise _invalid_json(str(exc)) from None
+    except RecursionError:
+        raise _invalid_json("nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise _invalid_json(f"{exc.msg} at character {exc.pos}") from None
 

@@ -7,9 +7,12 @@ import numpy as np
 
 from service import drift, intervals, metrics
 from service.access import note_model
+from service.drift import PRICES
 from service.errors import InputError
 from service.registry import LoadedModel
 from service.schemas import (
+    F32_MAX,
+    F32_TINY,
     MAX_WINDOWS,
     ClassifyRequest,
     ClassifyResponse,
@@ -52,7 +55,24 @@ def stock_batch(request: StockRequest, features: list[str], window: int) -> np.n
                 raise InputError(["rows", i, name], "is required: the model was trained with it")
     table = np.array([[getattr(row, f) for f in features] for row in rows], dtype=np.float32)
     windows = np.lib.stride_tricks.sliding_window_view(table, window, axis=0)
-    return np.ascontiguousarray(windows.transpose(0, 2, 1))  # (n_windows, window, features)
+    batch = np.ascontiguousarray(windows.transpose(0, 2, 1))  # (n_windows, window, features)
+    _check_price_ratios(batch, features)
+    return batch
+
+
+def _check_price_ratios(batch: np.ndarray, features: list[str]) -> None:
+    """The model takes log(price / window's last close): each ratio must be a float32 normal."""
+    prices = [i for i, name in enumerate(features) if name in PRICES]
+    last_close = batch[:, -1:, features.index("close")][..., np.newaxis].astype(np.float64)
+    ratio = batch[..., prices].astype(np.float64) / last_close  # (n_windows, window, n_prices)
+    bad = (ratio < F32_TINY) | (ratio > F32_MAX)
+    if bad.any():
+        w, step, k = (int(i) for i in np.argwhere(bad)[0])
+        raise InputError(
+            ["rows", w + step, features[prices[k]]],
+            f"is {ratio[w, step, k]:.3g} times the close of row {w + batch.shape[1] - 1}; "
+            "the model's log-ratio inputs need prices within a factor of 1e38 of each other",
+        )
 
 
 async def predict_stock(model: LoadedModel, request: StockRequest) -> StockResponse:

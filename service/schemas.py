@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -17,10 +18,21 @@ from pydantic import (
 from service import examples
 
 F32_MAX = 3.4e38  # larger magnitudes overflow float32 before the model sees them
+F32_TINY = 1.2e-38  # smaller positive prices vanish to 0 in float32 (its smallest normal number)
 MAX_WINDOWS = 256  # windows per request, sliding (stock) or listed (sine, classify)
 
 # Strict: JSON numbers only (ints fine); strings and booleans are rejected
-Price = Annotated[float, Strict(), Field(gt=0, le=F32_MAX, allow_inf_nan=False)]
+
+
+def _float32_normal(price: float) -> float:
+    if price < F32_TINY:
+        raise ValueError(f"must be at least {F32_TINY:g} (smaller prices vanish in float32)")
+    return price
+
+
+Price = Annotated[
+    float, Strict(), Field(gt=0, le=F32_MAX, allow_inf_nan=False), AfterValidator(_float32_normal)
+]
 Amount = Annotated[float, Strict(), Field(ge=0, le=F32_MAX, allow_inf_nan=False)]
 Number = Annotated[float, Strict(), Field(ge=-F32_MAX, le=F32_MAX, allow_inf_nan=False)]
 

@@ -8,7 +8,7 @@ either superseded by a newer version, or rejected (then `error` says why).
 from dataclasses import dataclass
 
 from service.errors import ModelNotFound
-from service.registry import Registry, candidate_versions
+from service.registry import KNOWN_MODELS, Registry, candidate_versions
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,12 @@ class VersionState:
 
 
 def on_disk(registry: Registry, name: str) -> list[int]:
-    """Complete version directories of `name` (saved_model.pb and metadata.json), newest first."""
-    model_dir = registry.models_dir / name if registry.models_dir else None
+    """Complete version directories of `name` (saved_model.pb and metadata.json), newest first.
+
+    Only names the service knows are looked up: a name from a URL never becomes a path.
+    """
+    known = name in KNOWN_MODELS or name in registry.models or name in registry.failed
+    model_dir = registry.models_dir / name if registry.models_dir and known else None
     if model_dir is None or not model_dir.is_dir():
         return []
     return [int(p.name) for p in candidate_versions(model_dir)]

@@ -21,6 +21,7 @@ from service.errors import (
     format_loc,
     format_msg,
 )
+from service.limits import parse_json
 from service.registry import RegistryDep
 from service.tfserving import (
     ServingError,
@@ -35,7 +36,7 @@ from service.tfserving import (
 def _message(exc: RequestValidationError) -> str:
     err = exc.errors()[0]
     if err.get("type") == "json_invalid":
-        return "body: is not valid JSON"
+        return f"body: is not valid JSON ({err.get('ctx', {}).get('error', 'syntax error')})"
     loc = [p for p in err["loc"] if p not in ("path", "query")]
     return f"{format_loc(loc)}: {format_msg(err)}"
 
@@ -74,6 +75,8 @@ class TFServingRoute(APIRoute):
             if request.method == "POST" and "json" not in request.headers.get("content-type", ""):
                 request = Request(_as_json(request.scope), request.receive)  # as TF Serving
             try:
+                if request.method == "POST":  # strict UTF-8, no duplicate keys, bounded nesting
+                    request._json = parse_json(await request.body())  # Starlette's cache
                 return await handler(request)
             except Exception as exc:
                 answer = tf_error(exc)

@@ -106,3 +106,22 @@ def test_stock_rejects_bad_date_without_echoing_it(client, literal):
     content = json.dumps({"rows": rows}).replace('"__date__"', literal)
     response = client.post("/predict/stock", content=content, headers=JSON)
     assert_error(response, 422, "rows[0].date: must be a date, YYYY-MM-DD")
+
+
+def test_deeply_nested_body_is_422_not_a_crash(client):
+    body = '{"x": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = client.post("/classify", content=body, headers=JSON)
+    assert_error(response, 422, "body: is not valid JSON (nested too deeply)")
+
+
+def test_stock_rejects_a_price_that_vanishes_in_float32(client):
+    rows = with_change(4, open=1e-320)
+    assert_error(post(client, rows), 422, "rows[4].open", "must be at least 1.2e-38")
+
+
+def test_stock_rejects_prices_whose_ratio_overflows_float32(client):
+    rows = make_rows(20)
+    # every other price is about 1e39 times the last close: beyond float32's range
+    rows[-1].update(open=2e-36, high=2e-36, low=2e-36, close=2e-36)
+    response = post(client, rows)
+    assert_error(response, 422, "rows[0].open", "times the close of row 19")

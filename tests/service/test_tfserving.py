@@ -112,6 +112,23 @@ def test_non_finite_and_broken_json_are_400(client):
     tf_error(broken, 400, "not valid JSON")
 
 
+def test_broken_bodies_get_tf_servings_error_shape(client):
+    path = "/v1/models/sine:predict"
+    invalid_utf8 = client.post(path, content=b'{"instances": [[0.1, \xff]]}', headers=HEADERS)
+    tf_error(invalid_utf8, 400, "body: is not valid JSON (invalid UTF-8")
+    duplicate = client.post(path, content='{"instances": [[0.1]], "instances": 5}', headers=HEADERS)
+    tf_error(duplicate, 400, 'duplicate key "instances"')
+    nested = client.post(path, content='{"instances": ' + "[" * 5000 + "]" * 5000 + "}")
+    tf_error(nested, 400, "nested too deeply")
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/models/{}", "/v1/models/{}/versions/1", "/v2/models/{}/ready"]
+)
+def test_a_name_too_long_for_a_path_is_404(client, path):
+    assert client.get(path.format("a" * 300)).status_code == 404
+
+
 def test_unknown_model_is_404_everywhere(client):
     tf_error(tf_predict(client, "nope", {"instances": [SINE_X]}), 404, "Latest(nope)")
     tf_error(client.get("/v1/models/nope"), 404, "nope")

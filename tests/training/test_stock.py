@@ -45,6 +45,14 @@ def test_bounds_cover_the_training_period_only(tiny_stock):
     assert tiny_stock.metadata["bounds"]["close"]["max"] < frame["close"].max()
 
 
+def test_the_test_period_lies_above_the_training_range(tiny_stock):
+    """The README's claim: the model is scored on price levels it never saw."""
+    frame = load_default().frame
+    first_test = pd.Timestamp(tiny_stock.metadata["data"]["splits"]["test"]["first_target"])
+    test_closes = frame.loc[first_test:, "close"]
+    assert test_closes.min() > tiny_stock.metadata["bounds"]["close"]["max"]
+
+
 def test_mape_is_in_percent():
     assert mape(np.array([100.0, 200.0]), np.array([101.0, 198.0])) == pytest.approx(1.0)
 
