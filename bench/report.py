@@ -92,8 +92,10 @@ def chart(results: dict, path: Path) -> None:
     runs = results["runs"]
     variants = [v for v in VARIANTS if v in runs]
     paths = list(runs["shipped"])
-    fig, axes = plt.subplots(1, len(paths), figsize=(4.2 * len(paths), 3.6), sharey=True)
-    for ax, endpoint in zip(axes, paths, strict=True):
+    fig, axes = plt.subplots(
+        1, len(paths), figsize=(4.2 * len(paths), 3.6), sharey=True, squeeze=False
+    )
+    for ax, endpoint in zip(axes[0], paths, strict=True):
         conns = list(runs["shipped"][endpoint])
         width = 0.8 / len(variants)
         for i, v in enumerate(variants):
