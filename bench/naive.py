@@ -16,7 +16,7 @@ import numpy as np
 from fastapi import FastAPI, Request
 
 from service.predict import curve_batch, stock_batch
-from service.schemas import ClassifyRequest, SineRequest, StockRequest
+from service.api.native.schemas import ClassifyRequest, SineRequest, StockRequest
 
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", "models"))
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from service.batching import Batcher, Item
+from service.core.batching import Batcher, Item
 from service.registry import LoadedModel, Registry, get_registry, load_registry
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from service import inference
+from service.core import inference
 from service.registry import candidate_versions, load_version
 
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from service.context import resolve
 from service.examples import SINE_X, STOCK_ROWS
-from service.limits import is_json, parse_json
+from service.api.gate import is_json
 from service.main import create_app
 from service.registry import LoadedModel, Registry, get_registry
 from service.settings import Settings

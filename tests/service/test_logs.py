@@ -12,7 +12,7 @@ import uvicorn
 from service import context
 from service.context import HEADER
 from service.examples import SINE_X
-from service.logs import JsonFormatter, TextFormatter
+from service.core.logs import JsonFormatter, TextFormatter
 from service.main import create_app
 from service.settings import Settings
 

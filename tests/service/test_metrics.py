@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.examples import SINE_X
 from service.main import create_app
-from service.metrics import RegistryState
+from service.core.metrics import RegistryState
 from service.settings import Settings
 from tests.service.conftest import client_for
 

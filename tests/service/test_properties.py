@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from service.errors import InputError
+from service.core.errors import InputError
 from service.predict import curve_batch, stock_batch
-from service.schemas import F32_MAX, MAX_WINDOWS, SineRequest, StockRequest
+from service.api.native.schemas import SineRequest, StockRequest
+from service.core.inputs import F32_MAX, MAX_WINDOWS
 
 FEATURES = ["open", "high", "low", "close", "volume"]
 PROPS = settings(max_examples=60, deadline=None, database=None)

@@ -1,38 +1,20 @@
-"""Request and response bodies of every endpoint; constraints live here so OpenAPI shows them."""
+"""Request and response bodies of the native API; constraints live here so OpenAPI shows them.
+
+Type and range rules are pydantic's (checked in Rust while the JSON is parsed); the rules of
+the model's raw rows (a price too small for float32, low above high, price ratios) are the
+core's (service.core.inputs), so every protocol applies the same ones.
+"""
 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Strict,
-    Tag,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, field_validator
 
 from service import examples
-
-F32_MAX = 3.4e38  # larger magnitudes overflow float32 before the model sees them
-F32_TINY = 1.2e-38  # smaller positive prices vanish to 0 in float32 (its smallest normal number)
-MAX_WINDOWS = 256  # windows per request, sliding (stock) or listed (sine, classify)
+from service.core.inputs import F32_MAX, MAX_WINDOWS
 
 # Strict: JSON numbers only (ints fine); strings and booleans are rejected
-
-
-def _float32_normal(price: float) -> float:
-    if price < F32_TINY:
-        raise ValueError(f"must be at least {F32_TINY:g} (smaller prices vanish in float32)")
-    return price
-
-
-Price = Annotated[
-    float, Strict(), Field(gt=0, le=F32_MAX, allow_inf_nan=False), AfterValidator(_float32_normal)
-]
+Price = Annotated[float, Strict(), Field(gt=0, le=F32_MAX, allow_inf_nan=False)]
 Amount = Annotated[float, Strict(), Field(ge=0, le=F32_MAX, allow_inf_nan=False)]
 Number = Annotated[float, Strict(), Field(ge=-F32_MAX, le=F32_MAX, allow_inf_nan=False)]
 
@@ -53,14 +35,6 @@ class StockRow(_Closed):
     money: Amount | None = Field(None, description="Traded value; needed if the model uses it")
     change: Number | None = Field(None, description="Daily change; needed if the model uses it")
 
-    @field_validator("low")
-    @classmethod
-    def _low_not_above_high(cls, low: float, info: ValidationInfo) -> float:
-        high = info.data.get("high")
-        if high is not None and low > high:
-            raise ValueError(f"must not exceed high ({low:g} > {high:g})")
-        return low
-
 
 class StockRequest(_Closed):
     model_config = ConfigDict(json_schema_extra={"examples": [{"rows": examples.STOCK_ROWS}]})
@@ -74,11 +48,13 @@ class StockRequest(_Closed):
     @field_validator("rows")
     @classmethod
     def _dates_increase(cls, rows: list[StockRow]) -> list[StockRow]:
-        dated = [row.date is not None for row in rows]
-        if any(dated) and not all(dated):
-            raise ValueError(f"give a date on every row or on none (rows[{dated.index(False)}])")
-        for i in range(1, len(rows) if all(dated) else 0):
-            if rows[i].date <= rows[i - 1].date:
+        dates = [row.date for row in rows]
+        if None in dates:
+            if any(dates):
+                raise ValueError(f"give a date on every row or on none (rows[{dates.index(None)}])")
+            return rows
+        for i in range(1, len(rows)):
+            if dates[i] <= dates[i - 1]:
                 raise ValueError(
                     f"dates must be strictly increasing: rows[{i}].date {rows[i].date} "
                     f"is not after rows[{i - 1}].date {rows[i - 1].date}"
@@ -175,66 +151,3 @@ class ClassifyResponse(BaseModel):
         description="[p(class 0), p(class 1)] per x, nested like x"
     )
     warnings: list[InputWarning] = Field(default_factory=list, description=_WARNINGS_DOC)
-
-
-class ModelSummary(BaseModel):
-    name: str
-    version: int
-    task: str | None
-    window: int
-    features: list[str]
-    metrics: dict[str, Any] = Field(description="Test metrics, with the naive baseline")
-
-
-class ModelsResponse(BaseModel):
-    models: list[ModelSummary]
-
-
-class VersionInfo(BaseModel):
-    version: int
-    state: Literal["AVAILABLE", "START", "END"] = Field(
-        description="AVAILABLE: serving; START: on disk, not loaded (yet); END: superseded or "
-        "rejected"
-    )
-    serving: bool
-    error: str = Field("", description="Why the version is not served, if it failed to load")
-
-
-class ModelCard(BaseModel):
-    """What the served model is, what it was trained on, how well it does: GET /models/{name}."""
-
-    name: str
-    version: int = Field(description="The version being served")
-    task: str | None
-    description: str | None
-    created_at: str | None
-    versions: list[VersionInfo] = Field(description="Every version directory found, newest first")
-    input: dict[str, Any] = Field(description="features (in order), window, shape, dtype")
-    output: dict[str, Any]
-    data: dict[str, Any] = Field(description="Source, sha256 and the chronological splits")
-    bounds: dict[str, Any] = Field(description="Raw range of each input feature in training")
-    statistics: dict[str, Any] = Field(description="Statistics of the model inputs, training split")
-    metrics: dict[str, Any] = Field(description="Validation and test metrics, with baselines")
-    interval: dict[str, Any] | None = Field(
-        description="Residual quantiles and their coverage measured on the test split"
-    )
-    drift: dict[str, Any] = Field(description="How requests are checked for out-of-range inputs")
-    training: dict[str, Any] = Field(description="Seconds, epochs, best epoch, loss history")
-    libraries: dict[str, Any]
-    config: dict[str, Any] = Field(description="The resolved training config")
-    charts: dict[str, str] = Field(description="Chart kind -> URL of its PNG, where present")
-
-
-class LiveResponse(BaseModel):
-    status: str = "alive"
-
-
-class ReadyResponse(BaseModel):
-    ready: bool
-    models: dict[str, int] = Field(description="Loaded and warmed models and their versions")
-    failed: list[str] = Field(description="Models found on disk that could not be loaded")
-    reload_errors: dict[str, str] = Field(
-        default_factory=dict,
-        description="Model -> why its newest version was rejected by hot reload (the older "
-        "version keeps serving)",
-    )

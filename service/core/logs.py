@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from service import access, context
+from service.core import context
 
 LogFormat = Literal["json", "text"]
 _FIELDS = ("request_id", "route", "status", "duration_ms", "model", "version")
@@ -14,8 +14,7 @@ _FIELDS = ("request_id", "route", "status", "duration_ms", "model", "version")
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     """Request id, route, status, duration, model and version where known (None left out)."""
-    rid = context.request_id.get()
-    fields: dict[str, Any] = {"request_id": None if rid == "-" else rid, **access.fields_for_log()}
+    fields: dict[str, Any] = context.fields()
     for name in ("model", "version"):  # `extra={"model": ...}` on a line outside a request
         if fields.get(name) is None and hasattr(record, name):
             fields[name] = getattr(record, name)

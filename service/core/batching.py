@@ -7,10 +7,11 @@ oldest request has been queued `max_wait_s`, runs one call on the concatenated w
 and hands each request its own rows back, in order. A request's own windows are never
 split: one larger than `max_windows` goes through alone, in one call.
 
-Each queued item carries the model object it was resolved with, and a call only merges
-items of the same model: when hot reload swaps a new version into the registry, queued
-and running requests finish on the version they started with, the next ones use the new
-one, and the batcher itself stays as it is (it is looked up per name, see Registry.get).
+Each queued item carries the serving function of the version it was resolved with, and a
+call only merges items of the same one: when hot reload swaps a new version in, queued and
+running requests finish on the version they started with, the next ones use the new one.
+The batcher is attached to each version when it loads (service.core.registry), one per
+model name, so a new version keeps its name's queue and worker.
 """
 
 import asyncio
@@ -24,22 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from service.errors import Overloaded
+from service.core import metrics
+from service.core.errors import Overloaded
 
 log = logging.getLogger(__name__)
 
-Call = Callable[[Any, np.ndarray], np.ndarray]  # (model, batch) -> output, in the worker
-
-
-def call_model(model: Any, batch: np.ndarray) -> np.ndarray:
-    return model(batch)
+Serve = Callable[[np.ndarray], dict[str, np.ndarray]]  # one version's graph, in the worker
 
 
 @dataclass(eq=False)
 class Item:
     """One request waiting for the model: its windows `(n, window, features)` and its answer."""
 
-    model: Any
+    serve: Serve
     batch: np.ndarray
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
@@ -58,21 +56,21 @@ class Batcher:
         max_windows: int = 64,
         max_wait_s: float = 0.0,
         queue_size: int = 1024,
-        call: Call = call_model,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name, self.max_windows, self.max_wait_s = name, max_windows, max_wait_s
-        self.call, self.clock = call, clock
+        self.clock = clock
         self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self.carry: Item | None = None  # taken from the queue but left for the next call
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
-    async def submit(self, model: Any, batch: np.ndarray) -> np.ndarray:
-        """The model's output for `batch`, computed in a call shared with concurrent requests."""
-        self.start()
+    async def submit(self, serve: Serve, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """`serve(batch)`, computed in one call shared with concurrent requests."""
+        if self.thread is None:
+            self.start()
         loop = asyncio.get_running_loop()
-        item = Item(model, batch, loop.create_future(), loop, self.clock())
+        item = Item(serve, batch, loop.create_future(), loop, self.clock())
         try:
             self.queue.put_nowait(item)
         except queue.Full:
@@ -119,7 +117,7 @@ class Batcher:
                 item = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
             except queue.Empty:
                 break
-            if item is _STOP or _serve(item.model) is not _serve(first.model):
+            if item is _STOP or item.serve is not first.serve:
                 self.carry = item  # a stop, or another version: next time, on its own
                 break
             if windows + len(item.batch) > self.max_windows:
@@ -133,21 +131,22 @@ class Batcher:
         """One model call for all items; each future gets its own rows (or the error)."""
         try:
             batch = items[0].batch if len(items) == 1 else np.concatenate([i.batch for i in items])
-            output = self.call(items[0].model, batch)
+            started = time.perf_counter()
+            output = items[0].serve(batch)
+            metrics.observe_inference(self.name, len(batch), time.perf_counter() - started)
         except Exception as exc:  # the callers see the error, the worker keeps serving
             for item in items:
                 item.loop.call_soon_threadsafe(_resolve, item.future, None, exc)
             return
+        if len(items) == 1:
+            items[0].loop.call_soon_threadsafe(_resolve, items[0].future, output, None)
+            return
         start = 0
         for item in items:
             end = start + len(item.batch)
-            item.loop.call_soon_threadsafe(_resolve, item.future, output[start:end], None)
+            rows = {name: values[start:end] for name, values in output.items()}
+            item.loop.call_soon_threadsafe(_resolve, item.future, rows, None)
             start = end
-
-
-def _serve(model: Any) -> Any:
-    """What makes two requests' models the same: the serving function of one loaded version."""
-    return getattr(model, "serve", model)
 
 
 def _resolve(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
@@ -159,15 +158,6 @@ def _resolve(future: asyncio.Future, result: Any, exc: BaseException | None) -> 
         future.set_result(result)
 
 
-def start_batchers(
-    names: Iterable[str], max_windows: int, max_wait_ms: float, queue_size: int, call: Call
-) -> dict[str, Batcher]:
-    """One batcher per model name (their threads start on first use)."""
-    return {
-        name: Batcher(name, max_windows, max_wait_ms / 1000, queue_size, call) for name in names
-    }
-
-
-def stop_batchers(batchers: dict[str, Batcher]) -> None:
-    for batcher in batchers.values():
+def stop_all(batchers: Iterable[Batcher]) -> None:
+    for batcher in batchers:
         batcher.stop()

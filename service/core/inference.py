@@ -5,7 +5,7 @@ call; the concrete function for `(None, window, features)` skips that (about hal
 time for one window on 2 cores). XLA (`jit_compile=True`) makes the call itself faster
 again but needs a fixed batch size, so batches are padded to a few bucket sizes, each
 compiled during warm-up; it is off by default because compiling the buckets costs
-seconds of start-up and about 100 MB of resident memory (README, "Performance").
+seconds of start-up and about 100 MB of resident memory (docs/performance.md).
 """
 
 import logging
@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BUCKETS = (1, 4, 16, 64, 256)  # XLA batch sizes; 256 = MAX_WINDOWS of one request
+DEFAULT_BUCKETS = (1, 4, 16, 64, 256)  # XLA batch sizes; 256 = the window limit of one request
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,11 @@ def pad_to(batch: np.ndarray, size: int) -> np.ndarray:
     return batch[np.minimum(np.arange(size), len(batch) - 1)]
 
 
+Outputs = dict[str, np.ndarray]  # output name -> (batch, ...) array
+
+
 class ServingFunction:
-    """A numpy-in, numpy-out call of `loaded.serve`, warmed up for every shape it will see."""
+    """A numpy-in, numpy-out call of the export's serving function (named outputs)."""
 
     def __init__(self, loaded: Any, window: int, n_features: int, options: Options) -> None:
         import tensorflow as tf
@@ -65,6 +68,8 @@ class ServingFunction:
         self.constant = tf.constant
         shape = (window, n_features)
         self.concrete = loaded.serve.get_concrete_function(tf.TensorSpec([None, *shape]))
+        outputs = self.concrete.structured_outputs
+        self.names = tuple(outputs) if isinstance(outputs, dict) else ()
         self.compiled = {}
         if options.xla:
             jitted = tf.function(self.concrete, jit_compile=True)
@@ -74,9 +79,15 @@ class ServingFunction:
         for size in self.compiled or [1]:  # warm-up: compile every bucket before readiness
             self(np.ones((size, *shape), dtype=np.float32))
 
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
+    def __call__(self, batch: np.ndarray) -> Outputs:
         size = bucket_for(len(batch), self.compiled)
         if size is None:  # no XLA, or larger than every bucket: dynamic shape, unpadded
-            return self.concrete(self.constant(batch, dtype=np.float32)).numpy()
+            return _numpy(self.concrete(self.constant(batch, dtype=np.float32)), len(batch))
         output = self.compiled[size](self.constant(pad_to(batch, size), dtype=np.float32))
-        return output.numpy()[: len(batch)]
+        return _numpy(output, len(batch))
+
+
+def _numpy(output: Any, n: int) -> Outputs:
+    if not isinstance(output, dict):  # an export without named outputs (the loader refuses it)
+        return {"output_0": output.numpy()[:n]}
+    return {name: tensor.numpy()[:n] for name, tensor in output.items()}

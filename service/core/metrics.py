@@ -1,4 +1,4 @@
-"""The Prometheus metric objects of the service, and `GET /metrics` serving them.
+"""The Prometheus metric objects of the service (`GET /metrics` serves them: service.api).
 
 Every metric lives in this one module, in its own `REGISTRY` (not prometheus-client's
 global one, so nothing imported by accident shows up and tests can read it directly).
@@ -7,14 +7,13 @@ apps in one process (the tests) share them, so tests compare before/after values
 With several uvicorn workers each process has its own numbers: run one per pod.
 
 We use prometheus-client directly rather than prometheus-fastapi-instrumentator: the
-HTTP side is one small middleware (`service.access`), and the model-level metrics, the
+HTTP side is one small middleware (`service.api.gate`), and the model-level metrics, the
 part that matters here, would have to be hand-made with either.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -26,8 +25,6 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
-
-from service.registry import Registry
 
 disable_created_metrics()  # no `*_created` series: they double the output and few use them
 REGISTRY = CollectorRegistry()
@@ -72,50 +69,44 @@ WARNINGS = Counter(
 
 
 class RegistryState(Collector):
-    """Gauges read from the served registry at scrape time, so they stay right after a
-    hot reload without the reload or batching code having to know about metrics:
+    """Gauges read from the served registry at scrape time, so they stay right after a hot
+    reload without the reload or batching code having to know about metrics:
 
     - `lstm_model_loaded{model, version} 1` for every model version being served;
+    - `lstm_model_rejected{model, version} 1` for a newest version that was refused;
     - `lstm_model_queue_depth{model}`: requests waiting in the model's micro-batcher.
+
+    `state()` returns `(served {name: version}, rejected {name: version}, depth {name: n})`.
     """
 
-    def __init__(self) -> None:
-        self.registry: Registry | None = None
+    def __init__(self, state: Callable[[], tuple[dict, dict, dict]]) -> None:
+        self.state = state
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        models = self.registry.models if self.registry else {}
-        loaded = GaugeMetricFamily(
-            "lstm_model_loaded",
-            "1 for each model version being served.",
-            labels=["model", "version"],
-        )
-        for name, model in sorted(models.items()):
-            loaded.add_metric([name, str(model.version)], 1)
-        yield loaded
-        depth = GaugeMetricFamily(
+        served, rejected, depth = self.state()
+        yield _gauge("lstm_model_loaded", "1 for each model version being served.", served)
+        yield _gauge("lstm_model_rejected", "1 for each newest version refused.", rejected)
+        queue = GaugeMetricFamily(
             "lstm_model_queue_depth", "Requests waiting for a model call.", labels=["model"]
         )
-        batchers = getattr(self.registry, "batchers", None) or {}
-        for name, batcher in sorted(batchers.items()):
-            depth.add_metric([name], batcher.queue.qsize())
-        yield depth
+        for name, n in sorted(depth.items()):
+            queue.add_metric([name], n)
+        yield queue
 
 
-REGISTRY_STATE = RegistryState()
-REGISTRY.register(REGISTRY_STATE)
+def _gauge(name: str, doc: str, versions: dict[str, Any]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=["model", "version"])
+    for model, version in sorted(versions.items()):
+        family.add_metric([model, str(version)], 1)
+    return family
 
 
 def observe_inference(model: str, batch_size: int, seconds: float) -> None:
-    """Record one model call; called where the graph runs (infer, or the batcher)."""
+    """Record one model call (in the batcher's worker)."""
     INFERENCE_LATENCY.labels(model).observe(seconds)
     BATCH_SIZE.labels(model).observe(batch_size)
 
 
-router = APIRouter()
-
-
-# Scraped by Prometheus, not part of the JSON API: kept out of the OpenAPI schema.
-@router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    """Every metric above in the Prometheus text format."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+def scrape() -> tuple[bytes, str]:
+    """Every metric in the Prometheus text format, and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
