@@ -103,13 +103,17 @@ def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: 
         payload = as_json(body)
         for server in servers.values():  # warm-up: first requests, lazy threads
             harness.wrk(wrk, server.url + path, payload, 16, 1)
+            harness.settle(server.process.pid)
         for c in conns:
             for name, server in servers.items():
                 r = harness.wrk(wrk, server.url + path, payload, c, seconds)
+                # its backlog is worked off before the next variant runs
+                r["settle_s"] = round(harness.settle(server.process.pid), 2)
                 runs[name].setdefault(path, {})[str(c)] = r
                 print(f"  {name:8s} {path:15s} {c:3d} conns: {r['rps']:8,.0f} req/s  "
                       f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                      f"errors {r['errors']}", flush=True)  # fmt: skip
+                      f"errors {r['errors']}  then idle after {r['settle_s']:.1f} s",
+                      flush=True)  # fmt: skip
     return runs
 
 

@@ -69,6 +69,30 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process (all its threads) has used so far, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def settle(pid: int, window_s: float = 0.3, idle_share: float = 0.05, limit_s: float = 60) -> float:
+    """Wait until the process uses under `idle_share` of a core over `window_s`; seconds waited.
+
+    After wrk stops, a server may still work through requests it had queued (the naive
+    server for seconds); the next variant's run must not share the machine with that.
+    """
+    start = time.perf_counter()
+    used = cpu_seconds(pid)
+    while time.perf_counter() - start < limit_s:
+        time.sleep(window_s)
+        now = cpu_seconds(pid)
+        if now - used <= idle_share * window_s:
+            break
+        used = now
+    return time.perf_counter() - start
+
+
 class Server:
     """One uvicorn process serving `app` (an import path) on a free loopback port.
 

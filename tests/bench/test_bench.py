@@ -1,8 +1,11 @@
-"""The ceiling variant answers a constant through the shipped routes (targets: test_report.py)."""
+"""The ceiling answers a constant through the shipped routes; the harness reads /proc."""
+
+import os
 
 import numpy as np
 from fastapi.testclient import TestClient
 
+from bench import harness
 from bench.bodies import ENDPOINTS, stock_rows
 from bench.ceiling import app as ceiling_app
 
@@ -15,3 +18,13 @@ def test_ceiling_serves_the_shipped_routes_with_a_constant_answer():
         assert np.array(y).shape == (20,) and set(y) == {1.0}
         invalid = client.post("/predict/stock", json={"rows": []})
         assert invalid.status_code == 422  # the same validation as the service
+
+
+def test_cpu_seconds_reads_this_process_from_proc():
+    assert harness.cpu_seconds(os.getpid()) > 0
+
+
+def test_rss_is_read_in_bytes():
+    assert (
+        10 * 2**20 < harness.rss_bytes(os.getpid()) < 100 * 2**30
+    )  # KiB read as bytes: 1024x too small

@@ -171,3 +171,20 @@ def test_write_leaves_the_json_and_the_chart(tmp_path):
     report.write(results, tmp_path / "out")
     assert json.loads((tmp_path / "out" / "latest.json").read_text())["runs"] == results["runs"]
     assert is_png(tmp_path / "out" / "bench.png")
+
+
+def test_a_baseline_that_completed_nothing_is_not_judged():
+    results = synthetic()
+    results["runs"]["naive"]["/predict/stock"]["64"] = run(0, 0, 0)  # wrk's zeros: 1 s, 64 conns
+    checks = {c["target"]: c for c in report.targets(results)}
+    (naive,) = [c for n, c in checks.items() if "`/predict/stock` @64" in n and "naive" in n]
+    assert naive["pass"] is None and naive["value"] is None
+    text = report.targets_table(list(checks.values()))
+    assert "not judged" in text and text.endswith("(1 not judged: the run did not measure them)")
+
+
+def test_a_shipped_run_that_completed_nothing_fails_even_its_latency_ratios():
+    results = synthetic()
+    results["runs"]["shipped"]["/classify"]["64"] = run(0, 0, 0)
+    failed = [n for n, ok in verdicts(results).items() if ok is False]
+    assert len(failed) == 3 and all("`/classify` @64" in n for n in failed)  # req/s x2, p99
