@@ -175,8 +175,9 @@ def main() -> None:
     print()
     print(report.source_line(results["source"]))
     print(report.table(results))
-    print()
-    print(report.extras(extra))
+    if extra:
+        print()
+        print(report.extras(extra))
     print()
     print(report.targets_table(checks))
     print(f"\nwrote {out / 'latest.json'} and {out / 'bench.png'}")
