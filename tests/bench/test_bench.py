@@ -3,9 +3,11 @@
 import os
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from bench import harness
+from bench.__main__ import source
 from bench.bodies import ENDPOINTS, stock_rows
 from bench.ceiling import app as ceiling_app
 
@@ -28,3 +30,11 @@ def test_rss_is_read_in_bytes():
     assert (
         10 * 2**20 < harness.rss_bytes(os.getpid()) < 100 * 2**30
     )  # KiB read as bytes: 1024x too small
+
+
+def test_the_run_records_the_commit_and_whether_the_tree_is_dirty():
+    found = source()
+    if found["commit"] is None:
+        pytest.skip("not a git checkout")
+    assert len(found["commit"]) == 40 and int(found["commit"], 16) >= 0
+    assert found["dirty"] is (found["changed_files"] > 0)
