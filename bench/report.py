@@ -130,12 +130,13 @@ def extras(extra: dict) -> str:
             f"process start to ready: {extra['startup_s']:.2f} s; "
             f"import tensorflow alone: {extra['import_tensorflow_s']:.2f} s"
         )
+    parts = []
     if "rss_ready_bytes" in extra:
-        after = extra.get("rss_after_load_bytes")
-        tail = f"; {memory(after)} after the load runs" if after else ""
-        lines.append(
-            f"resident memory (VmRSS) when ready: {memory(extra['rss_ready_bytes'])}{tail}"
-        )
+        parts.append(f"{memory(extra['rss_ready_bytes'])} when ready")
+    if "rss_after_load_bytes" in extra:
+        parts.append(f"{memory(extra['rss_after_load_bytes'])} after the load runs")
+    if parts:
+        lines.append("shipped's resident memory (VmRSS): " + "; ".join(parts))
     return "\n".join(lines)
 
 

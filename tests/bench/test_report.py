@@ -113,7 +113,9 @@ def test_single_measurements_judge_on_their_bounds(extra, fragment, passes):
 
 def test_memory_is_printed_in_mb_and_mib():
     lines = report.extras({"rss_ready_bytes": 700 * MIB})
-    assert "734 MB (700 MiB)" in lines
+    assert "734 MB (700 MiB) when ready" in lines
+    after_only = report.extras({"rss_after_load_bytes": 10**9})  # a --no-extras run
+    assert after_only.endswith("1000 MB (954 MiB) after the load runs")
     (rss,) = [c for c in report.targets({"runs": {}, "extra": {"rss_ready_bytes": 700 * MIB}})]
     assert rss["value"] == pytest.approx(734.003) and "700 MiB" in rss["detail"]
 
