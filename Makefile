@@ -27,7 +27,7 @@ test: install  ## the full default test run (a few minutes on 2 cores)
 soak: install  ## 60 s at 256 connections on /predict/stock, local server (not in `make test`)
 	$(BIN)/python scripts/soak.py
 
-bench: install  ## req/s, p50/p99 vs the HTTP ceiling and a naive Keras server (loopback, ~5 min)
+bench: install  ## req/s, p50/p99 of the service vs bare FastAPI, its ceiling and a naive Keras server (loopback, ~5 min)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
