@@ -53,14 +53,12 @@ def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = N
     async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
         configure_logging(settings.log_format, settings.log_level)
         registry = await anyio.to_thread.run_sync(build_registry, settings)
-        gauges = metrics.RegistryState(registry.gauges)  # read on each scrape
-        metrics.REGISTRY.register(gauges)
+        scraped = metrics.app_registry(registry.gauges)  # the gauges are read at each scrape
         log.info("ready: serving %s from %s", ", ".join(registry.models), settings.models_dir)
         try:
             async with watching(registry, settings.reload_interval_s):
-                yield {"registry": registry, "lifecycle": lifecycle}  # service.api.deps
+                yield {"registry": registry, "lifecycle": lifecycle, "metrics": scraped}
         finally:
-            metrics.REGISTRY.unregister(gauges)
             await anyio.to_thread.run_sync(registry.stop)
 
     app = FastAPI(

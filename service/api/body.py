@@ -25,7 +25,11 @@ _SCALARS = (int, float, str, bool, type(None), dt.date)
 
 def parse(model: type[M], body: bytes) -> M:
     """The validated model, or a ValidationError (rendered as a 422 by each protocol)."""
-    parsed = model.model_validate_json(body)
+    try:
+        parsed = model.model_validate_json(body)
+    except ValidationError:
+        _refuse_duplicates(body, model)  # a key given twice explains the error better
+        raise
     if body.count(b":") != keys(parsed):
         _refuse_duplicates(body, model)
     return parsed
@@ -79,7 +83,11 @@ def _refuse_duplicates(body: bytes, model: type[BaseModel]) -> None:
             )
         return found
 
-    json.loads(body, object_pairs_hook=pairs)
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except (ValueError, RecursionError) as exc:  # not JSON: pydantic's own error says where
+        if isinstance(exc, ValidationError):
+            raise
 
 
 def encode(content: Any, status: int = 200) -> Response:

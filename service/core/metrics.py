@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 
 disable_created_metrics()  # no `*_created` series: they double the output and few use them
 REGISTRY = CollectorRegistry()
-ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, cpu seconds, open fds
+PROCESS = ProcessCollector(registry=REGISTRY)  # process_resident_memory_bytes, cpu s, open fds
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -107,6 +107,19 @@ def observe_inference(model: str, batch_size: int, seconds: float) -> None:
     BATCH_SIZE.labels(model).observe(batch_size)
 
 
-def scrape() -> tuple[bytes, str]:
-    """Every metric in the Prometheus text format, and its content type."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+def app_registry(state: Callable[[], tuple[dict, dict, dict]]) -> CollectorRegistry:
+    """What one app's /metrics shows: the process-wide metrics and its own models' gauges.
+
+    Each app gets its own, so two apps in one process (the tests) never mix their models.
+    """
+    found = CollectorRegistry(auto_describe=True)
+    for collector in (PROCESS, HTTP_REQUESTS, HTTP_LATENCY, INFERENCE_LATENCY, BATCH_SIZE,
+                      WARNINGS):  # fmt: skip
+        found.register(collector)
+    found.register(RegistryState(state))
+    return found
+
+
+def scrape(registry: CollectorRegistry) -> tuple[bytes, str]:
+    """Every metric of `registry` in the Prometheus text format, and its content type."""
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from service.registry import LoadedModel, Registry, get_registry, load_registry
 
 from service.core.batching import Batcher, Item
-from service.registry import LoadedModel, Registry, get_registry, load_registry
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for
 from tests.service.fake_models import sine_grid

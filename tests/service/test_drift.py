@@ -3,7 +3,6 @@
 import json
 import math
 
-import numpy as np
 import pytest
 
 from service.core import metrics
@@ -43,8 +42,8 @@ def test_the_graph_scale_free_inputs_reproduce_the_stored_statistics():
         config["test_fraction"],
     )
     version = max(int(p.name) for p in (COMMITTED_MODELS / "stock").iterdir() if p.name.isdigit())
-    serve = tf.saved_model.load(str(COMMITTED_MODELS / "stock" / str(version))).serve
-    values = serve(tf.constant(train.inputs.astype("float32")))["drift_value"].numpy()
+    loaded = tf.saved_model.load(str(COMMITTED_MODELS / "stock" / str(version)))
+    values = loaded.serve(tf.constant(train.inputs.astype("float32")))["drift_value"].numpy()
     inputs = values.reshape(-1, len(features))
     for i, name in enumerate(features):
         stored = meta["statistics"]["inputs"][name]

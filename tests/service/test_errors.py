@@ -4,10 +4,10 @@ import logging
 
 import numpy as np
 import pytest
+from service.registry import LoadedModel, Registry, get_registry
 
 from service.examples import SINE_X, STOCK_ROWS
 from service.main import create_app
-from service.registry import LoadedModel, Registry, get_registry
 from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for

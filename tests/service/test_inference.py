@@ -1,9 +1,9 @@
 """The fast path: bucket choice, padding, and XLA answers equal to the plain call."""
 
 import numpy as np
+from service.registry import candidate_versions, load_version
 
 from service.core import inference
-from service.registry import candidate_versions, load_version
 
 
 def test_bucket_for_picks_the_smallest_that_holds_the_batch():

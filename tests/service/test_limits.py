@@ -4,12 +4,12 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-
 from service.context import resolve
-from service.examples import SINE_X, STOCK_ROWS
-from service.api.gate import is_json
-from service.main import create_app
 from service.registry import LoadedModel, Registry, get_registry
+
+from service.api.gate import is_json
+from service.examples import SINE_X, STOCK_ROWS
+from service.main import create_app
 from service.settings import Settings
 from tests.service.checks import assert_error
 

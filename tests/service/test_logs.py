@@ -8,11 +8,11 @@ from contextlib import contextmanager
 
 import httpx
 import uvicorn
+from service.context import HEADER
 
 from service import context
-from service.context import HEADER
-from service.examples import SINE_X
 from service.core.logs import JsonFormatter, TextFormatter
+from service.examples import SINE_X
 from service.main import create_app
 from service.settings import Settings
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
-from service.core.errors import InputError
 from service.predict import curve_batch, stock_batch
+
 from service.api.native.schemas import SineRequest, StockRequest
+from service.core.errors import InputError
 from service.core.inputs import F32_MAX, MAX_WINDOWS
 
 FEATURES = ["open", "high", "low", "close", "volume"]

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from service.security import authorized
 
 from service.examples import SINE_X
 from service.main import create_app
-from service.security import authorized
 from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.fake_models import copy_models

@@ -3,8 +3,8 @@
 import logging
 
 import pytest
-
 from service.registry import NoModelsError, load_registry
+
 from tests.service.fake_models import copy_models
 
 

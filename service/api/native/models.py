@@ -9,7 +9,7 @@ a release whose model does not load never takes traffic, and the old pods keep s
 from enum import StrEnum
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
@@ -203,7 +203,7 @@ def _chart(registry: Registry, name: str, kind: ChartKind) -> Any:
 
 # Scraped by Prometheus, not part of the JSON API: kept out of the OpenAPI schema.
 @router.get("/metrics", include_in_schema=False)
-async def scrape() -> Response:
+async def scrape(request: Request) -> Response:
     """Every metric in the Prometheus text format."""
-    body, content_type = metrics.scrape()
+    body, content_type = metrics.scrape(request.scope["state"]["metrics"])
     return Response(body, media_type=content_type)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
@@ -49,7 +50,7 @@ def render(exc: Exception) -> Response | None:
     """TF Serving's answer to an error of this router, or None if it is not one of ours."""
     if isinstance(exc, ServingError):
         return encode({"error": exc.message}, exc.http_status)
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, ValidationError | RequestValidationError):
         item = detail(exc.errors()[0])
         return encode({"error": f"{format_loc(tuple(item['loc'][1:]))}: {item['msg']}"}, 400)
     if isinstance(exc, InputError):
