@@ -20,7 +20,7 @@ from service.api.tfserving import routes as tfserving
 from service.core import inference, loader, metrics
 from service.core.lifecycle import Lifecycle
 from service.core.logs import configure_logging
-from service.core.registry import BatchOptions, Registry
+from service.core.registry import BatchOptions, Loader, Registry
 from service.core.reload import watching
 from service.core.repository import Repository
 from service.settings import Settings, api_key, get_settings
@@ -28,14 +28,18 @@ from service.settings import Settings, api_key, get_settings
 log = logging.getLogger("service")
 
 
-def build_registry(settings: Settings) -> Registry:
-    """TensorFlow's thread pools (settable only before its first op), then every model."""
+def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
+    """TensorFlow's thread pools (settable only before its first op), then every model.
+
+    `load` reads one version directory (service.core.loader.load with the settings' inference
+    options unless given: the benchmark's ceiling passes one that answers constants).
+    """
     inference.configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
     options = inference.Options(settings.inference_xla, tuple(settings.inference_buckets))
     batching = BatchOptions(
         settings.batch_max_windows, settings.batch_max_wait_ms, settings.batch_queue_size
     )
-    load = partial(loader.load, options=options)
+    load = load or partial(loader.load, options=options)
     registry = Registry(Repository(settings.models_dir), load, batching)
     registry.load_all()
     if not registry.models:
@@ -43,7 +47,9 @@ def build_registry(settings: Settings) -> Registry:
     return registry
 
 
-def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, lifecycle: Lifecycle | None = None, load: Loader | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     lifecycle = lifecycle or Lifecycle()
     origins = tuple(o.strip() for o in settings.cors_origins.split(",") if o.strip())
@@ -52,7 +58,7 @@ def create_app(settings: Settings | None = None, lifecycle: Lifecycle | None = N
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
         configure_logging(settings.log_format, settings.log_level)
-        registry = await anyio.to_thread.run_sync(build_registry, settings)
+        registry = await anyio.to_thread.run_sync(build_registry, settings, load)
         scraped = metrics.app_registry(registry.gauges)  # the gauges are read at each scrape
         log.info("ready: serving %s from %s", ", ".join(registry.models), settings.models_dir)
         try:

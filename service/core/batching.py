@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,18 +135,24 @@ class Batcher:
             output = items[0].serve(batch)
             metrics.observe_inference(self.name, len(batch), time.perf_counter() - started)
         except Exception as exc:  # the callers see the error, the worker keeps serving
+            results = [(item.future, None, exc) for item in items]
+        else:
+            results, start = [], 0
             for item in items:
-                item.loop.call_soon_threadsafe(_resolve, item.future, None, exc)
-            return
-        if len(items) == 1:
-            items[0].loop.call_soon_threadsafe(_resolve, items[0].future, output, None)
-            return
-        start = 0
-        for item in items:
-            end = start + len(item.batch)
-            rows = {name: values[start:end] for name, values in output.items()}
-            item.loop.call_soon_threadsafe(_resolve, item.future, rows, None)
-            start = end
+                end = start + len(item.batch)
+                rows = output if len(items) == 1 else {k: v[start:end] for k, v in output.items()}
+                results.append((item.future, rows, None))
+                start = end
+        # one wake-up of the event loop for the whole call, however many requests it served
+        loops = {id(item.loop): item.loop for item in items}
+        for loop_id, loop in loops.items():
+            mine = [r for r, item in zip(results, items, strict=True) if id(item.loop) == loop_id]
+            loop.call_soon_threadsafe(_resolve_all, mine)
+
+
+def _resolve_all(results: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
+    for future, result, exc in results:
+        _resolve(future, result, exc)
 
 
 def _resolve(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
@@ -156,8 +162,3 @@ def _resolve(future: asyncio.Future, result: Any, exc: BaseException | None) -> 
         future.set_exception(exc)
     else:
         future.set_result(result)
-
-
-def stop_all(batchers: Iterable[Batcher]) -> None:
-    for batcher in batchers:
-        batcher.stop()

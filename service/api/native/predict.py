@@ -12,7 +12,7 @@ import numpy as np
 from fastapi import APIRouter, Request, Response
 
 from service.api.body import encode, parse
-from service.api.deps import RegistryDep
+from service.api.deps import registry_of
 from service.api.errors import responses
 from service.api.native.schemas import (
     ClassifyRequest,
@@ -42,10 +42,10 @@ def served(registry: Registry, name: str) -> Model:
 
 
 @router.post("/predict/stock", response_model=StockResponse, openapi_extra=json_body(StockRequest))
-async def predict_stock(request: Request, registry: RegistryDep) -> Response:
+async def predict_stock(request: Request) -> Response:
     """Next-day close for every sliding window of the rows (oldest first)."""
     body = parse(StockRequest, await request.body())
-    model = served(registry, "stock")
+    model = served(registry_of(request), "stock")
     batch = inputs.stock_table(model.spec, table(body.rows, model.spec.features))
     answer = await dataplane.predict(model, batch)
     predictions = answer.prediction[:, 0].tolist()  # (n_windows, 1) -> n_windows
@@ -54,10 +54,10 @@ async def predict_stock(request: Request, registry: RegistryDep) -> Response:
 
 
 @router.post("/predict/sine", response_model=SineResponse, openapi_extra=json_body(SineRequest))
-async def predict_sine(request: Request, registry: RegistryDep) -> Response:
+async def predict_sine(request: Request) -> Response:
     """Fitted cos(x) for every x of one window or of several."""
     body = parse(SineRequest, await request.body())
-    model = served(registry, "sine")
+    model = served(registry_of(request), "sine")
     nested, answer = await _curve(model, body.x)
     y = answer.prediction[..., 0]  # (n_windows, window, 1) -> (n_windows, window)
     intervals = _intervals(answer)
@@ -67,10 +67,10 @@ async def predict_sine(request: Request, registry: RegistryDep) -> Response:
 
 
 @router.post("/classify", response_model=ClassifyResponse, openapi_extra=json_body(ClassifyRequest))
-async def classify(request: Request, registry: RegistryDep) -> Response:
+async def classify(request: Request) -> Response:
     """Class (1 where cos(4x) < 0) and both probabilities for every x."""
     body = parse(ClassifyRequest, await request.body())
-    model = served(registry, "classify")
+    model = served(registry_of(request), "classify")
     nested, answer = await _curve(model, body.x)
     probabilities = answer.prediction  # (n_windows, window, 2)
     classes = probabilities.argmax(axis=-1)  # (n_windows, window)

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
 from service.api.body import encode, parse
-from service.api.deps import RegistryDep
+from service.api.deps import RegistryDep, registry_of
 from service.api.errors import detail
 from service.api.native.predict import warnings as native_warnings
 from service.api.openapi import json_body
@@ -125,15 +125,15 @@ _PREDICT = {"response_model": Predicted, "openapi_extra": json_body(TFPredictReq
 
 
 @router.post("/{name}:predict", **_PREDICT)
-async def predict(name: str, request: Request, registry: RegistryDep) -> Response:
+async def predict(name: str, request: Request) -> Response:
     """`{"instances": [window, ...]}` -> `{"predictions": [...]}`, or `inputs` -> `outputs`."""
-    return await _predict(registry.model(name), await request.body())
+    return await _predict(registry_of(request).model(name), await request.body())
 
 
 @router.post("/{name}/versions/{version}:predict", **_PREDICT)
-async def predict_version(name: str, version: int, request: Request, registry: RegistryDep):
+async def predict_version(name: str, version: int, request: Request) -> Response:
     """The same, 404 unless `version` is the one being served."""
-    return await _predict(registry.model(name, version), await request.body())
+    return await _predict(registry_of(request).model(name, version), await request.body())
 
 
 async def _predict(model: Model, raw: bytes) -> Response:
