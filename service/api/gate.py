@@ -61,7 +61,10 @@ class Gate:
         self.timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan; websockets have no route and are refused there
+        if scope["type"] == "websocket":  # no route speaks it: refused before any app code
+            await receive()
+            return await send({"type": "websocket.close", "code": 1008})
+        if scope["type"] != "http":  # the lifespan
             return await self.app(scope, receive, send)
         rid = auth = length = ctype = None
         auths, chunked, preflight = 0, False, False

@@ -9,11 +9,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api.deps import get_registry
 from service.core import artifact
-from service.core.registry import BatchOptions, Registry
+from service.core.registry import Registry
 from service.core.reload import Reloader
-from service.core.repository import Repository
 from service.examples import SINE_X
 from service.main import build_registry, create_app
 from service.settings import Settings
@@ -105,16 +103,8 @@ def test_request_in_flight_finishes_on_the_old_version(fake_models_dir, tmp_path
         return outputs(spec, batch, 0.0)
 
     served = {1: slow, 2: lambda batch: outputs(spec, batch, 1.0)}
-    registry = Registry(Repository(sine_dir), lambda path: (spec, served[int(path.name)]),
-                        BatchOptions())  # fmt: skip
-    registry.refresh()
-    registry.install(registry.load_version("sine", 1))
-    client = TestClient(create_app(Settings(models_dir=sine_dir, reload_interval_s=0)))
-
-    async def override() -> Registry:
-        return registry
-
-    client.app.dependency_overrides[get_registry] = override
+    settings = Settings(models_dir=sine_dir, reload_interval_s=0)
+    client = TestClient(create_app(settings, load=lambda path: (spec, served[int(path.name)])))
     with client:
         answers = []
         in_flight = threading.Thread(
@@ -122,11 +112,11 @@ def test_request_in_flight_finishes_on_the_old_version(fake_models_dir, tmp_path
         )
         in_flight.start()
         assert started.wait(timeout=30)  # the request is inside version 1's model call
+        registry = client.app_state["registry"]
         registry.install(registry.load_version("sine", 2))
         release.set()  # version 2's call waits behind version 1's in the one worker
         after = client.post("/predict/sine", json={"x": SINE_X}).json()
         in_flight.join(timeout=30)
-    registry.stop()
     assert answers[0].status_code == 200 and answers[0].json()["version"] == 1
     assert answers[0].json()["y"] == [0.0] * 20
     assert after["version"] == 2 and after["y"] == [1.0] * 20
