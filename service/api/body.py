@@ -25,7 +25,13 @@ _SCALARS = (int, float, str, bool, type(None), dt.date)
 
 def parse(model: type[M], body: bytes) -> M:
     """The validated model, or a ValidationError (rendered as a 422 by each protocol)."""
-    parsed = model.model_validate_json(body)
+    try:
+        parsed = model.model_validate_json(body)
+    except ValidationError:
+        if not body or body.isspace():  # no body at all: "is required", not a JSON syntax error
+            missing = {"type": "missing", "loc": (), "input": None}
+            raise ValidationError.from_exception_data(model.__name__, [missing]) from None
+        raise
     if body.count(b":") != keys(parsed):
         _refuse_duplicates(body, model)
     return parsed
