@@ -31,6 +31,9 @@ def parse(model: type[M], body: bytes) -> M:
     try:
         parsed = model.model_validate_json(body)
     except ValidationError:
+        if not body or body.isspace():  # no body at all: "is required", not a JSON syntax error
+            missing = {"type": "missing", "loc": (), "input": None}
+            raise ValidationError.from_exception_data(model.__name__, [missing]) from None
         _refuse_duplicates(body, model)  # a key given twice explains the error better
         raise
     if body.count(b":") != keys(parsed):

@@ -114,7 +114,12 @@ class Registry:
             except Exception as exc:  # one broken version must not stop the others
                 reasons.append(f"version {version}: {describe(exc)}")
                 log.error("model %s version %d not loaded: %s", name, version, describe(exc))
-        self.failed[name] = "; ".join(reasons) or "no complete version directory"
+        if not reasons:  # nothing was tried, so nothing was logged yet: say why here
+            why = "no version directory (ASCII digits) holding saved_model.pb and metadata.json"
+            where = self.repository.models_dir / name
+            log.error("model %s not loaded from %s: %s", name, where, why)
+            reasons.append(why)
+        self.failed[name] = "; ".join(reasons)
         return None
 
     def load_version(self, name: str, version: int) -> Model:
