@@ -4,7 +4,6 @@ import logging
 
 import numpy as np
 import pytest
-from service.registry import LoadedModel, Registry, get_registry
 
 from service.core.registry import Registry
 from service.examples import SINE_X, STOCK_ROWS

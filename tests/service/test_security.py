@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service.security import authorized
 
 from service.api.gate import _authorized as authorized
 from service.examples import SINE_X
