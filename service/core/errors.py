@@ -37,12 +37,19 @@ class InputError(ServiceError):
         self.loc, self.msg = tuple(loc), msg
 
 
-class ModelNotFound(ServiceError):
-    status, code = 404, "not_found"
+class ModelError(ServiceError):
+    """An error about one model, by name; the message comes from the class's template."""
+
+    template: ClassVar[str] = "model '{name}'"
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"model '{name}' not found")
+        super().__init__(self.template.format(name=name))
         self.name = name
+
+
+class ModelNotFound(ModelError):
+    status, code = 404, "not_found"
+    template = "model '{name}' not found"
 
 
 class VersionNotFound(ModelNotFound):
@@ -51,12 +58,9 @@ class VersionNotFound(ModelNotFound):
         self.name, self.version = name, version
 
 
-class ModelUnavailable(ServiceError):
+class ModelUnavailable(ModelError):
     status, code = 503, "unavailable"
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"model '{name}' is not available: no loadable version was found")
-        self.name = name
+    template = "model '{name}' is not available: no loadable version was found"
 
 
 class NotReady(ServiceError):

@@ -5,9 +5,10 @@ import pytest
 
 from service.api.native.predict import table
 from service.api.native.schemas import StockRequest
-from service.core.artifact import Metadata, Spec
+from service.core.artifact import Spec
 from service.core.errors import InputError, format_loc
 from service.core.inputs import MAX_WINDOWS, stock_table, windows
+from tests.service import in_memory
 
 PRICES = ["open", "high", "low", "close"]
 
@@ -20,17 +21,7 @@ def spec_for(features: list[str], window: int = 20) -> Spec:
         rules = {"positive": prices, "non_negative": ["volume"] if "volume" in features else [],
                  "log_ratio": {"features": prices, "denominator": "close"},
                  "ordered": [["low", "high"]]}  # fmt: skip
-    shape = [None, window, len(features)]
-    raw = {
-        "format": 2, "name": "m", "task": "regression",
-        "input": {"features": features, "window": window, "rules": rules},
-        "signature": {"inputs": {"window": {"shape": shape}}, "outputs": {
-            "y": {"shape": [None, 1], "role": "prediction"},
-            "drift_value": {"shape": shape, "role": "drift_value"},
-            "drift_score": {"shape": shape, "role": "drift_score"}}},
-        "drift": {"measure": "z_score", "threshold": 6.0},
-    }  # fmt: skip
-    return Spec(Metadata.model_validate(raw), raw)
+    return in_memory.spec_for(features, window, rules)
 
 
 def rows_of(values: np.ndarray, features: list[str]) -> list:

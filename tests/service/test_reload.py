@@ -16,6 +16,7 @@ from service.examples import SINE_X
 from service.main import build_registry, create_app
 from service.settings import Settings
 from tests.service.fake_models import copy_models, write_fake_model
+from tests.service.in_memory import outputs
 
 
 def load_registry(models_dir: Path) -> Registry:
@@ -120,15 +121,6 @@ def test_request_in_flight_finishes_on_the_old_version(fake_models_dir, tmp_path
     assert answers[0].status_code == 200 and answers[0].json()["version"] == 1
     assert answers[0].json()["y"] == [0.0] * 20
     assert after["version"] == 2 and after["y"] == [1.0] * 20
-
-
-def outputs(spec, batch: np.ndarray, value: float) -> dict:
-    """Named outputs of the spec's shapes, every prediction `value`, no drift."""
-    found = {}
-    for name, tensor in spec.outputs.items():
-        shape = (len(batch), *tensor.shape[1:])
-        found[name] = np.full(shape, value if tensor.role == "prediction" else 0.0, np.float32)
-    return found
 
 
 def test_no_request_fails_during_a_swap_under_load(sine_dir):
