@@ -45,7 +45,7 @@ def served(registry: Registry, name: str) -> Model:
 async def predict_stock(request: Request) -> Response:
     """Next-day close for every sliding window of the rows (oldest first)."""
     body = parse(StockRequest, await request.body())
-    model = served(registry_of(request), "stock")
+    model = served(await registry_of(request), "stock")
     batch = inputs.stock_table(model.spec, table(body.rows, model.spec.features))
     answer = await dataplane.predict(model, batch)
     predictions = answer.prediction[:, 0].tolist()  # (n_windows, 1) -> n_windows
@@ -57,7 +57,7 @@ async def predict_stock(request: Request) -> Response:
 async def predict_sine(request: Request) -> Response:
     """Fitted cos(x) for every x of one window or of several."""
     body = parse(SineRequest, await request.body())
-    model = served(registry_of(request), "sine")
+    model = served(await registry_of(request), "sine")
     nested, answer = await _curve(model, body.x)
     y = answer.prediction[..., 0]  # (n_windows, window, 1) -> (n_windows, window)
     intervals = _intervals(answer)
@@ -70,7 +70,7 @@ async def predict_sine(request: Request) -> Response:
 async def classify(request: Request) -> Response:
     """Class (1 where cos(4x) < 0) and both probabilities for every x."""
     body = parse(ClassifyRequest, await request.body())
-    model = served(registry_of(request), "classify")
+    model = served(await registry_of(request), "classify")
     nested, answer = await _curve(model, body.x)
     probabilities = answer.prediction  # (n_windows, window, 2)
     classes = probabilities.argmax(axis=-1)  # (n_windows, window)

@@ -127,13 +127,13 @@ _PREDICT = {"response_model": Predicted, "openapi_extra": json_body(TFPredictReq
 @router.post("/{name}:predict", **_PREDICT)
 async def predict(name: str, request: Request) -> Response:
     """`{"instances": [window, ...]}` -> `{"predictions": [...]}`, or `inputs` -> `outputs`."""
-    return await _predict(registry_of(request).model(name), await request.body())
+    return await _predict((await registry_of(request)).model(name), await request.body())
 
 
 @router.post("/{name}/versions/{version}:predict", **_PREDICT)
 async def predict_version(name: str, version: int, request: Request) -> Response:
     """The same, 404 unless `version` is the one being served."""
-    return await _predict(registry_of(request).model(name, version), await request.body())
+    return await _predict((await registry_of(request)).model(name, version), await request.body())
 
 
 async def _predict(model: Model, raw: bytes) -> Response:
