@@ -17,7 +17,8 @@ A command's output is kept the same way: the lines between
     <!-- /output -->
 
 are replaced by what the command prints (run from the repository root), e.g. the quality
-table of `python -m training.report models`.
+table of `python -m training.report models`. Chart links into `models/<name>/<version>/`
+are pointed at the version the app serves (from `GET /health/ready`).
 
 Options of an example:
   keep=N          arrays longer than N + 2 items that do not fit on a line are shown as
@@ -52,6 +53,10 @@ ROOT = Path(__file__).resolve().parents[1]
 MARKER = re.compile(r"^<!-- example: (?P<spec>.+?) -->$")
 OUTPUT = re.compile(r"^<!-- output: (?P<command>python -m .+?) -->$")
 OUTPUT_END = "<!-- /output -->"
+# an image link into an export, e.g. ](../models/stock/1/predictions.png)
+CHART = re.compile(
+    r"(?P<head>\]\((?:\.\./)?models/(?P<name>[\w-]+)/)(?P<version>\d+)(?P<tail>/[^)\s]+\))"
+)
 ELIDED = "..."
 WIDTH = 96  # answer lines are wrapped to this width (arrays of numbers fill lines)
 # every answer comes from the committed models, quietly, with nothing polling the directory
@@ -227,14 +232,45 @@ def send(app: Any, example: Example) -> tuple[int, Any]:
         raise SystemExit(f"{example.where}: {example.path} did not answer JSON") from None
 
 
-def answers(found: list[Example]) -> dict[Example, tuple[int, Any]]:
-    """Every example's live (status, body), one app per distinct set of settings."""
+def served(app: Any) -> dict[str, int]:
+    """{model: version} the app serves. Refuses an app that is not ready or does not serve
+    every model committed under models/: its answers would be 503s, not what the docs mean
+    to show."""
+    response = app.get("/health/ready")
+    versions = {}
+    if response.status_code == 200:
+        versions = {str(k): int(v) for k, v in response.json()["models"].items()}
+    committed = {p.name for p in (ROOT / "models").iterdir() if p.is_dir()}
+    if response.status_code != 200 or committed - versions.keys():
+        raise SystemExit(
+            f"the app does not serve every committed model ({sorted(committed)}); "
+            f"GET /health/ready answered {response.status_code}: {response.text}"
+        )
+    return versions
+
+
+def answers(found: list[Example]) -> tuple[dict[Example, tuple[int, Any]], dict[str, int]]:
+    """Every example's live (status, body), one app per distinct set of settings, and the
+    versions the default app serves."""
     results: dict[Example, tuple[int, Any]] = {}
-    for env in dict.fromkeys(e.env for e in found):
+    versions: dict[str, int] = {}
+    for env in dict.fromkeys([(), *(e.env for e in found)]):
         with client(env) as app:
+            if not env:
+                versions = served(app)
             for example in (e for e in found if e.env == env):
                 results[example] = send(app, example)
-    return results
+    return results, versions
+
+
+def chart_links(line: str, versions: dict[str, int]) -> str:
+    """The line with its chart links pointed at the served version of each model."""
+
+    def point(match: re.Match) -> str:
+        version = versions.get(match["name"], match["version"])
+        return f"{match['head']}{version}{match['tail']}"
+
+    return CHART.sub(point, line)
 
 
 # ---------------------------------------------------------------- showing an answer
@@ -322,7 +358,12 @@ def shown_pair(example: Example) -> tuple[str, str]:
     return "\n".join(lines[c0 + 1 : c1 - 1]), "\n".join(lines[a0 + 1 : a1 - 1])
 
 
-def rewrite(doc: Path, live: dict[Example, tuple[int, Any]], printed: dict[Output, str]) -> bool:
+def rewrite(
+    doc: Path,
+    live: dict[Example, tuple[int, Any]],
+    printed: dict[Output, str],
+    versions: dict[str, int],
+) -> bool:
     """Rewrite the pairs and outputs of one document, from its last marker up; True if it
     changed."""
     lines = doc.read_text().splitlines()
@@ -338,6 +379,7 @@ def rewrite(doc: Path, live: dict[Example, tuple[int, Any]], printed: dict[Outpu
             regions.append((output.line, output.end(lines), text.splitlines()))
     for line, end, fresh in sorted(regions, key=lambda r: -r[0]):
         lines[line + 1 : end] = fresh
+    lines = [chart_links(line, versions) for line in lines]
     if lines != before:
         doc.write_text("\n".join(lines) + "\n")
     return lines != before
@@ -406,10 +448,10 @@ def main() -> None:
     args = parser.parse_args()
     docs = [p.resolve() for p in args.docs] or documents()
     found = examples(docs)
-    live = answers(found)
+    live, versions = answers(found)
     printed = {output: output.run() for output in outputs(docs)}
     for doc in docs:
-        changed = rewrite(doc, live, printed)
+        changed = rewrite(doc, live, printed, versions)
         count = sum(e.doc == doc for e in found) + sum(o.doc == doc for o in printed)
         state = "rewritten" if changed else "as shown"
         print(f"{doc.relative_to(ROOT)}: {count} examples and outputs, {state}")

@@ -25,9 +25,15 @@ FIX = "rerun `make examples` if the change is meant"
 
 
 @pytest.fixture(scope="module")
-def live() -> dict:
-    """Every example's (status, body) from the app, one app per set of settings."""
+def answered() -> tuple[dict, dict]:
+    """Every example's (status, body) from the app, one app per set of settings, and the
+    versions served."""
     return docs.answers(EXAMPLES)
+
+
+@pytest.fixture(scope="module")
+def live(answered) -> dict:
+    return answered[0]
 
 
 def test_the_docs_show_examples_of_every_kind():
@@ -49,6 +55,16 @@ def test_shown_answer_is_the_live_one(example, live):
 @pytest.mark.parametrize("output", OUTPUTS, ids=lambda o: o.where)
 def test_shown_output_is_what_the_command_prints(output):
     assert output.shown() == output.run(), f"{output.where}: `{output.command}`; {FIX}"
+
+
+def test_chart_links_point_at_the_served_versions(answered):
+    versions = answered[1]
+    for doc in docs.documents():
+        for match in docs.CHART.finditer(doc.read_text()):
+            where = f"{doc.relative_to(ROOT)}: {match[0]}"
+            assert int(match["version"]) == versions[match["name"]], f"{where}; {FIX}"
+            target = match[0][2:-1]  # the path inside ](...)
+            assert (doc.parent / target).is_file(), f"{where}: no such file"
 
 
 def test_every_request_file_is_shown_and_every_shown_file_exists():
