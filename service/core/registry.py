@@ -80,7 +80,9 @@ class Registry:
         self.repository, self.load, self.batching = repository, load, batching
         self.models: dict[str, Model] = {}
         self.failed: dict[str, str] = {}
-        self.rejected: dict[str, dict[int, str]] = {}  # name -> refused version -> why
+        # name -> refused version -> why; replaced, never changed in place, so the routes
+        # (on the event loop) read a consistent snapshot while a reload thread refuses
+        self.rejected: dict[str, dict[int, str]] = {}
         self.refused: set[tuple[str, int]] = set()  # fingerprints of the refused directories
         self.listing: dict[str, list[int]] = {}
         self.batchers: dict[str, Batcher] = {}
@@ -112,16 +114,19 @@ class Registry:
     # -- loading: blocking, run in a worker thread
     def refresh(self) -> dict[str, list[int]]:
         """List the disk; a refused version that is gone from it is forgotten."""
-        self.listing = self.repository.listing()
-        for name, refused in list(self.rejected.items()):
-            gone = set(refused) - set(self.listing.get(name, []))
-            for version in gone:
-                del refused[version]
-                path = str(self.repository.path(name, version))
-                self.refused = {f for f in self.refused if f[0] != path}
-            if not refused:
-                del self.rejected[name]
-        return self.listing
+        self.listing = listing = self.repository.listing()
+        kept = {
+            name: {v: why for v, why in refused.items() if v in listing.get(name, [])}
+            for name, refused in self.rejected.items()
+        }
+        kept = {name: refused for name, refused in kept.items() if refused}
+        if kept != self.rejected:
+            on_disk = {
+                str(self.repository.path(n, v)) for n, refused in kept.items() for v in refused
+            }
+            self.refused = {f for f in self.refused if f[0] in on_disk}
+            self.rejected = kept
+        return listing
 
     def load_newest(self, name: str) -> Model | None:
         """Startup: the newest version of `name` that loads; each failure logged, the next tried."""
@@ -158,7 +163,7 @@ class Registry:
         self.refused.add(fingerprint(self.repository.path(name, version)))
         kind = type(exc).__name__  # clients see the kind; paths and TF's text stay in the log
         why = f"version {version} rejected: it failed to load ({kind}); see the server log"
-        self.rejected.setdefault(name, {})[version] = why
+        self.rejected = {**self.rejected, name: {**self.rejected.get(name, {}), version: why}}
 
     def is_refused(self, name: str, version: int) -> bool:
         """True while the files of a refused version are unchanged."""
@@ -168,11 +173,11 @@ class Registry:
         """Serve `model` from now on: one dict assignment, so a request sees old or new."""
         self.models[model.name] = model
         self.failed.pop(model.name, None)
-        newer = {
-            v: why for v, why in self.rejected.pop(model.name, {}).items() if v > model.version
-        }
+        rejected = dict(self.rejected)
+        newer = {v: why for v, why in rejected.pop(model.name, {}).items() if v > model.version}
         if newer:  # refused versions above the served one still show
-            self.rejected[model.name] = newer
+            rejected[model.name] = newer
+        self.rejected = rejected
 
     def load_all(self) -> None:
         """Startup: list the disk and load the newest good version of every model."""
