@@ -1,16 +1,19 @@
 """`python -m service [--host H] [--port P] ...`: serve the app (settings from the env).
 
-The server is uvicorn run in-process with the service's own connection class
-(service/server.py): bounded URL and headers, a header timeout, a connection limit; on
-SIGTERM a drain of at most --timeout-graceful-shutdown seconds, then exit 0 (plain
-`uvicorn service.main:app` has none of these and exits 143 on SIGTERM).
+Settings come from the environment (README, "Settings"). The server is uvicorn run
+in-process with the service's own connection class (service/server.py): bounded URL and
+headers, a header timeout, a connection limit, and on SIGTERM readiness 503 for
+SHUTDOWN_DELAY_S, then a drain of at most --timeout-graceful-shutdown seconds and exit 0
+(plain `uvicorn service.main:app` has none of these and exits 143 on SIGTERM).
 """
 
 import argparse
 import contextlib
 import signal
 import sys
+from typing import Any
 
+from service.core.lifecycle import Lifecycle
 from service.core.logs import configure_logging
 from service.server import GRACE_S, Options, serve
 from service.settings import Settings
@@ -48,16 +51,21 @@ def parse_args(argv: list[str] | None = None) -> Options:
     )
 
 
+def build_app(settings: Settings, lifecycle: Lifecycle) -> Any:
+    from service.main import create_app  # after the checks: the app's imports come now
+
+    return create_app(settings, lifecycle)
+
+
 def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    lifecycle = Lifecycle()
     # uvicorn re-raises the signal after its drain: a drained shutdown is then exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    from service.main import create_app  # the app's imports only once the settings are known
-
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C, re-raised by uvicorn after the drain
-        serve(create_app(settings), settings, options)
+        serve(build_app(settings, lifecycle), settings, lifecycle, options)
 
 
 if __name__ == "__main__":

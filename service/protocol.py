@@ -1,28 +1,35 @@
 """One HTTP/1.1 connection: uvicorn's httptools protocol with the bounds it lacks.
 
-uvicorn buffers a URL or header of any size, waits forever for headers and answers its
-own errors in plain text. This subclass answers, in the service's JSON error body with
-`Connection: close`: 414 for a request target over MAX_URL_BYTES and 431 for header lines over
+uvicorn buffers a URL or header of any size, waits forever for headers, answers its own
+errors in plain text and, on shutdown, closes connections whose request it has not read
+yet. This subclass answers, in the service's JSON error body with `Connection: close`:
+414 for a request target over MAX_URL_BYTES and 431 for header lines over
 MAX_HEADER_BYTES, as soon as the limit is passed; 408 when a request's headers are not
 complete HEADER_TIMEOUT_S after it began; 503 beyond MAX_CONNECTIONS open connections;
 400 for malformed HTTP. Then it reads and drops the rest of the client's upload for at
-most LINGER_S, so the client reads the answer instead of a connection reset.
+most LINGER_S, so the client reads the answer instead of a connection reset. On
+shutdown a request that has arrived, even if only the kernel has read it, is answered.
 
 It relies on uvicorn internals (uvicorn 0.54, httptools 0.9): the parser callbacks it
-overrides, `self.parser`, `self.cycle` (`keep_alive`, `response_complete`),
+overrides, `shutdown`, `self.parser`, `self.cycle` (`keep_alive`, `response_complete`),
 `self.pipeline`, `self.connections`, `self.tasks`, `self.limit_concurrency`,
 `self.flow`, `_unset_keepalive_if_required`, `STATUS_LINE`; tests/service/
-test_server_limits.py fails if they change.
+test_server_limits.py and test_shutdown.py fail if they change.
 """
 
+import fcntl
 import json
 import logging
+import struct
+import termios
 from asyncio import TimerHandle
 from dataclasses import dataclass
 from typing import Any
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from service.core.lifecycle import Lifecycle
 
 # While a request head is incomplete the parser gets at most SLICE bytes at a time and the
 # limits are checked in between: httptools joins a header's pieces itself, so this is what
@@ -69,9 +76,9 @@ def error_response(status: int, message: str, headers: list[tuple[bytes, bytes]]
 class BoundedHttpProtocol(HttpToolsProtocol):
     """Built by uvicorn per connection: `Config(http=partial(BoundedHttpProtocol, ...))`."""
 
-    def __init__(self, *args: Any, limits: Limits, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, limits: Limits, lifecycle: Lifecycle, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limits = limits
+        self.limits, self.lifecycle = limits, lifecycle
         self.limit_concurrency = None  # uvicorn's plain-text 503 off: ours is JSON
         self.head_started = False  # a request began; its headers are not complete yet
         self.in_body = False
@@ -165,7 +172,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if len(self.connections) > limit or len(self.tasks) >= limit:
             message = f"the server holds MAX_CONNECTIONS ({limit}) connections; retry later"
             raise Refused(503, message, ((b"retry-after", b"1"),))
+        previous = self.cycle
         super().on_headers_complete()
+        if self.lifecycle.draining and self.cycle is not previous:
+            self.cycle.keep_alive = False  # each client moves on after this response
 
     def on_message_complete(self) -> None:
         self.in_body = False
@@ -218,3 +228,26 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self.deferred = None
             return
         super().on_response_complete()
+
+    # -- shutdown ----------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop after what has arrived: a request in progress, or one read only by the
+        kernel so far, is answered (with `Connection: close`); an idle connection closes."""
+        if self.refused:
+            return  # closes after its linger
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False
+        elif self.head_started or self.unread_bytes():
+            if self.header_timer is None:
+                self.arm_header_timer()  # bounds the wait for the rest of it
+        else:
+            self.transport.close()
+
+    def unread_bytes(self) -> int:
+        """Bytes the kernel holds for this connection that nobody has read yet."""
+        try:
+            fd = self.transport.get_extra_info("socket").fileno()
+            return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+        except (AttributeError, OSError, ValueError):
+            return 1  # unknown: assume a request may be waiting (the header timer bounds it)
