@@ -1,10 +1,11 @@
-"""`python -m service [--host H] [--port P] ...`: serve the app (settings from the env).
+"""`python -m service [--host H] [--port P] ...`: check the settings, then serve the app.
 
-Settings come from the environment (README, "Settings"). The server is uvicorn run
-in-process with the service's own connection class (service/server.py): bounded URL and
-headers, a header timeout, a connection limit, and on SIGTERM readiness 503 for
-SHUTDOWN_DELAY_S, then a drain of at most --timeout-graceful-shutdown seconds and exit 0
-(plain `uvicorn service.main:app` has none of these and exits 143 on SIGTERM).
+Settings come from the environment (README, "Settings"); a bad one stops the start-up in
+one log line with exit code 2 or 3 before anything loads (service/startup.py). The server
+is uvicorn run in-process with the service's own connection class (service/server.py):
+bounded URL and headers, a header timeout, a connection limit, and on SIGTERM readiness
+503 for SHUTDOWN_DELAY_S, then a drain of at most --timeout-graceful-shutdown seconds and
+exit 0 (plain `uvicorn service.main:app` has none of these and exits 143 on SIGTERM).
 """
 
 import argparse
@@ -13,8 +14,8 @@ import signal
 import sys
 from typing import Any
 
+from service import startup
 from service.core.lifecycle import Lifecycle
-from service.core.logs import configure_logging
 from service.server import GRACE_S, Options, serve
 from service.settings import Settings
 
@@ -59,8 +60,7 @@ def build_app(settings: Settings, lifecycle: Lifecycle) -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
-    settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    settings = startup.checked_settings()  # exits 2 or 3 in one log line
     lifecycle = Lifecycle()
     # uvicorn re-raises the signal after its drain: a drained shutdown is then exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
