@@ -84,8 +84,12 @@ class Server(uvicorn.Server):
         """Close the listening sockets, but first accept what the kernel has queued on them:
         closing them would reset those connections, requests already written included."""
         loop = asyncio.get_running_loop()
-        listening = [sock for server in self.servers for sock in server.sockets]
-        queues = [socket.socket(fileno=os.dup(sock.fileno())) for sock in listening]
+        queues = []
+        for sock in (sock for server in self.servers for sock in server.sockets):
+            try:
+                queues.append(socket.socket(fileno=os.dup(sock.fileno())))
+            except OSError as exc:  # out of file descriptors: uvicorn's plain close, then
+                log.warning("shutdown: not accepting the queued connections: %s", exc)
         for server in self.servers:
             server.close()  # stops accepting; each duplicate keeps its queue alive
         protocol = partial(
@@ -103,7 +107,12 @@ class Server(uvicorn.Server):
                         connection, _ = queue.accept()
                     except OSError:  # empty (BlockingIOError) or gone
                         break
-                    await loop.connect_accepted_socket(protocol, connection, ssl=self.config.ssl)
+                    try:
+                        await loop.connect_accepted_socket(
+                            protocol, connection, ssl=self.config.ssl
+                        )
+                    except OSError:  # the client went away meanwhile
+                        connection.close()
 
 
 def config(app: Any, settings: Settings, lifecycle: Lifecycle, options: Options) -> uvicorn.Config:
