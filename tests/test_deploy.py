@@ -147,8 +147,10 @@ def test_models_volume_overlay_mounts_the_claim_where_models_dir_points():
     assert one(BASE, "ConfigMap")["data"]["MODELS_DIR"] == "/app/models"  # base unchanged
 
 
-def test_grace_period_outlasts_the_drain():
-    main = pytest.importorskip("service.__main__")
+def test_grace_period_outlasts_the_shutdown_delay_and_the_drain():
+    server = pytest.importorskip("service.server")
     pod = one(BASE, "Deployment")["spec"]["template"]["spec"]
-    pre_stop = int(pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
-    assert pod["terminationGracePeriodSeconds"] > pre_stop + main.GRACE_S
+    assert "lifecycle" not in pod["containers"][0]  # no preStop sleep: SHUTDOWN_DELAY_S does it
+    delay = float(one(BASE, "ConfigMap")["data"]["SHUTDOWN_DELAY_S"])
+    assert delay > 0
+    assert pod["terminationGracePeriodSeconds"] > delay + server.GRACE_S
