@@ -28,7 +28,7 @@ from bench.bodies import ENDPOINTS, as_json
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
     "bare": "bench.bare:app",
-    "shipped": "service.main:app",
+    "shipped": harness.SERVICE,
     "ceiling": "bench.ceiling:app",
     "naive": "bench.naive:app",
 }

@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
     body = costly_body()
-    with harness.serving("service.main:app", {"RELOAD_INTERVAL_S": "0"}) as server:
+    with harness.serving(harness.SERVICE, {"RELOAD_INTERVAL_S": "0"}) as server:
         idle = probe(server.port, 1.0)
         stop, statuses = threading.Event(), []
         clients = [threading.Thread(target=hammer, args=(server.port, body, stop, statuses))
