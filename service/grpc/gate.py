@@ -1,0 +1,101 @@
+"""The one server interceptor: API key, the core's errors as status codes, metrics.
+
+Closed by default, as the REST gate: with a key configured, every method needs the
+`authorization: Bearer <key>` metadata except the health service (probes send none).
+Streaming methods other than health's Watch are answered UNIMPLEMENTED.
+"""
+
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import grpc
+from prometheus_client import Counter, Histogram
+
+from service.core.errors import ServiceError
+from service.core.metrics import REGISTRY
+from service.grpc.errors import status_of
+
+log = logging.getLogger("service.grpc")
+
+OPEN = "/grpc.health.v1.Health/"
+
+CALLS = Counter(
+    "lstm_grpc_requests",
+    "gRPC calls by method (service/method) and status code.",
+    ["method", "code"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "lstm_grpc_request_duration_seconds",
+    "Time from a gRPC call's request to its answer, by method.",
+    ["method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+
+Behavior = Callable[[object, grpc.aio.ServicerContext], Awaitable[object]]
+
+
+def authorized(metadata, key: bytes) -> bool:
+    """`authorization: Bearer <key>`, compared in constant time."""
+    header = next((v for k, v in metadata or () if k == "authorization"), "")
+    scheme, _, given = str(header).partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), key)
+
+
+async def _refuse(request, context: grpc.aio.ServicerContext):
+    await context.abort(
+        grpc.StatusCode.UNAUTHENTICATED,
+        "missing or wrong API key: send authorization: Bearer <key>",
+    )
+
+
+def _counted(method: str, behavior: Behavior) -> Behavior:
+    async def call(request, context: grpc.aio.ServicerContext):
+        start, code = time.perf_counter(), grpc.StatusCode.OK
+        try:
+            return await behavior(request, context)
+        except ServiceError as exc:
+            code, details = status_of(exc)
+            await context.abort(code, details)
+        except grpc.aio.AbortError:  # aborted by the servicer itself (or by _refuse)
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except Exception:
+            log.exception("unhandled error in %s", method)
+            code = grpc.StatusCode.INTERNAL
+            await context.abort(code, "internal error")
+        finally:
+            CALLS.labels(method, code.name).inc()
+            LATENCY.labels(method).observe(time.perf_counter() - start)
+
+    return call
+
+
+class Gate(grpc.aio.ServerInterceptor):
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
+        is_open = details.method.startswith(OPEN)
+        if handler is None or handler.unary_unary is None:
+            return handler if is_open else None  # None: UNIMPLEMENTED
+        behavior = handler.unary_unary
+        if (
+            self.key is not None
+            and not is_open
+            and not authorized(details.invocation_metadata, self.key)
+        ):
+            behavior = _refuse
+        return grpc.unary_unary_rpc_method_handler(
+            _counted(details.method.lstrip("/"), behavior),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
