@@ -19,6 +19,10 @@ def targets(results: dict) -> list[dict]:
         for path in [p for p in runs["shipped"] if "64" in runs["shipped"][p]]:
             ratio = runs["shipped"][path]["64"]["rps"] / runs["naive"][path]["64"]["rps"]
             checks.append(check(f"{path}@64 rps >= 50x naive", ratio, 50, ">="))
+    grpc = results.get("grpc", {}).get("v2 ModelInfer stock", {}).get("64")
+    if grpc and "naive" in runs and "64" in runs["naive"].get("/predict/stock", {}):
+        ratio = grpc["rps"] / runs["naive"]["/predict/stock"]["64"]["rps"]
+        checks.append(check("gRPC ModelInfer stock@64 rps >= 50x naive REST", ratio, 50, ">="))
     extra = results.get("extra", {})
     if "server_time" in extra:
         median = extra["server_time"]["median_ms"]
@@ -51,6 +55,32 @@ def table(results: dict) -> str:
                 cells.append(f"{r['rps']:,.0f}, {r['p50_ms']:.1f} / {r['p99_ms']:.1f}{errors}")
             lines.append(f"| `{path}` | {conns} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+GRPC_PATHS = {"stock": "/predict/stock", "sine": "/predict/sine", "classify": "/classify"}
+
+
+def grpc_table(results: dict) -> str:
+    """Markdown: each gRPC call beside the native REST route of its model, same concurrency."""
+    runs = results["runs"]
+    variants = [v for v in VARIANTS if v in runs]
+    head = "| gRPC call | calls in flight | gRPC req/s, p50 / p99 ms | " + " | ".join(
+        f"REST {v}" for v in variants
+    )
+    lines = [head + " |", "|---|---:|---:|" + "---:|" * len(variants)]
+    for name, by_conns in results["grpc"].items():
+        path = GRPC_PATHS[name.rsplit(" ", 1)[-1]]
+        for conns, r in by_conns.items():
+            cells = [_cell(r)]
+            cells += [_cell(runs[v][path][conns]) if conns in runs[v].get(path, {}) else "-"
+                      for v in variants]  # fmt: skip
+            lines.append(f"| {name} | {conns} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(r: dict) -> str:
+    errors = f" ({r['errors']} errors)" if r["errors"] else ""
+    return f"{r['rps']:,.0f}, {r['p50_ms']:.1f} / {r['p99_ms']:.1f}{errors}"
 
 
 def extras(extra: dict) -> str:
