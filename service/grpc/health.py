@@ -17,14 +17,15 @@ SERVING, NOT_SERVING = (
 
 
 class Health(aio.HealthServicer):
-    """Read from the registry on each Check (after a drain began, the status stays put)."""
+    """Read from the registry and the lifecycle on each Check (REST readiness's answer)."""
 
-    def __init__(self, registry) -> None:
+    def __init__(self, registry, lifecycle=None) -> None:
         super().__init__()
-        self.registry = registry
+        self.registry, self.lifecycle = registry, lifecycle
 
     async def refresh(self) -> None:
-        status = SERVING if self.registry.readiness().ready else NOT_SERVING
+        draining = self.lifecycle is not None and self.lifecycle.draining
+        status = SERVING if self.registry.readiness(draining).ready else NOT_SERVING
         for service in SERVICES:
             await self.set(service, status)  # a no-op once enter_graceful_shutdown ran
 

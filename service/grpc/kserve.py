@@ -82,7 +82,7 @@ def batch_of(model, request: pb.ModelInferRequest) -> np.ndarray:
 
 def answer_of(model, answer, request: pb.ModelInferRequest) -> pb.ModelInferResponse:
     """The response: the requested outputs (all by default), raw if the request was raw."""
-    available = [*answer.outputs, WARNINGS]
+    available = [*model.spec.outputs, WARNINGS]  # the metadata's order
     names = [o.name for o in request.outputs] or available
     for name in names:
         if name not in available:
@@ -113,14 +113,15 @@ def answer_of(model, answer, request: pb.ModelInferRequest) -> pb.ModelInferResp
 
 
 class InferenceService(service_pb2_grpc.GRPCInferenceServiceServicer):
-    def __init__(self, registry) -> None:
-        self.registry = registry
+    def __init__(self, registry, lifecycle=None) -> None:
+        self.registry, self.lifecycle = registry, lifecycle
 
     async def ServerLive(self, request, context) -> pb.ServerLiveResponse:
         return pb.ServerLiveResponse(live=True)
 
     async def ServerReady(self, request, context) -> pb.ServerReadyResponse:
-        return pb.ServerReadyResponse(ready=self.registry.readiness().ready)
+        draining = self.lifecycle is not None and self.lifecycle.draining
+        return pb.ServerReadyResponse(ready=self.registry.readiness(draining).ready)
 
     async def ServerMetadata(self, request, context) -> pb.ServerMetadataResponse:
         return pb.ServerMetadataResponse(name="lstm-service", version=_version(), extensions=[])

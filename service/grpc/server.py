@@ -24,8 +24,11 @@ log = logging.getLogger("service.grpc")
 GRACE_S = 2  # in-flight RPCs may finish on shutdown (after the HTTP drain; see __main__)
 
 
-async def serve(registry, settings, api_key: bytes | None = None) -> tuple[grpc.aio.Server, Health]:
-    """Start the server on the configured port; returns it and its health service."""
+async def serve(
+    registry, settings, api_key: bytes | None = None, lifecycle=None
+) -> tuple[grpc.aio.Server, Health]:
+    """Start the server on the configured port; returns it and its health service.
+    `lifecycle` (service.core.lifecycle) tells when the process drains."""
     limit = settings.max_body_bytes
     server = grpc.aio.server(
         interceptors=[Gate(api_key)],
@@ -35,8 +38,10 @@ async def serve(registry, settings, api_key: bytes | None = None) -> tuple[grpc.
         PredictionService(registry), server
     )
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(registry), server)
-    service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceService(registry), server)
-    health = Health(registry)
+    service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(
+        InferenceService(registry, lifecycle), server
+    )
+    health = Health(registry, lifecycle)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     address = f"{settings.grpc_host}:{settings.grpc_port}"
     server.add_insecure_port(address)  # raises RuntimeError if the port is taken
@@ -48,14 +53,14 @@ async def serve(registry, settings, api_key: bytes | None = None) -> tuple[grpc.
 
 @asynccontextmanager
 async def running(
-    registry, settings, api_key: bytes | None = None
+    registry, settings, api_key: bytes | None = None, lifecycle=None
 ) -> AsyncIterator[grpc.aio.Server | None]:
     """The server while the block runs, if GRPC_PORT is set; on exit health turns
     NOT_SERVING, new calls are refused and calls in flight get GRACE_S to finish."""
     if not settings.grpc_port:
         yield None
         return
-    server, health = await serve(registry, settings, api_key)
+    server, health = await serve(registry, settings, api_key, lifecycle)
     try:
         yield server
     finally:

@@ -25,7 +25,7 @@ from tensorflow_serving.apis import (
 )
 
 from service.core import dataplane, inputs
-from service.core.errors import InputError
+from service.core.errors import InputError, VersionNotFound
 from service.grpc.errors import BadRequest, Unimplemented, input_error
 from service.grpc.extras import as_metadata
 
@@ -114,6 +114,16 @@ def signature_def(spec) -> meta_graph_pb2.SignatureDef:
     return signature
 
 
+def version_status(state) -> get_model_status_pb2.ModelVersionStatus:
+    """One VersionState (AVAILABLE, START, END and why) as TF Serving's message."""
+    answer = Status(version=state.version, state=State.Value(state.state))
+    if state.error:
+        answer.status.CopyFrom(
+            status_pb2.StatusProto(error_code=UNKNOWN, error_message=state.error)
+        )
+    return answer
+
+
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     def __init__(self, registry) -> None:
         self.registry = registry
@@ -169,15 +179,18 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         self, request: get_model_status_pb2.GetModelStatusRequest, context
     ) -> get_model_status_pb2.GetModelStatusResponse:
         spec = request.model_spec
-        failed = self.registry.readiness().failed.get(spec.name)
-        if failed is not None:  # known, but no version loads: TF Serving's END with the reason
-            version = spec.version.value if spec.HasField("version") else 0
-            error = status_pb2.StatusProto(error_code=UNKNOWN, error_message=failed)
-            status = Status(version=version, state=State.END, status=error)
-        else:
-            model = model_of(self.registry, spec)  # NOT_FOUND for other names and versions
-            status = Status(version=model.version, state=State.AVAILABLE)
-        return get_model_status_pb2.GetModelStatusResponse(model_version_status=[status])
+        if spec.WhichOneof("version_choice") == "version_label":
+            raise BadRequest(
+                f"model_spec.version_label: labels are not used here ({spec.version_label!r})"
+            )
+        states = self.registry.versions(spec.name)  # NOT_FOUND for a name never seen
+        if spec.HasField("version"):
+            states = [s for s in states if s.version == spec.version.value]
+            if not states:
+                raise VersionNotFound(spec.name, spec.version.value)
+        return get_model_status_pb2.GetModelStatusResponse(
+            model_version_status=[version_status(s) for s in states]
+        )
 
     async def HandleReloadConfigRequest(self, request, context):
         raise Unimplemented("models are reloaded from MODELS_DIR, not by RPC")
