@@ -31,6 +31,7 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
 from service import examples
+from service.core.lifecycle import Lifecycle
 from service.core.metrics import REGISTRY
 from service.grpc import health as grpc_health
 from service.grpc.server import running, serve
@@ -374,35 +375,41 @@ class Readiness:
     def __init__(self, ready: bool) -> None:
         self.ready = ready
 
-    def readiness(self) -> SimpleNamespace:
-        return SimpleNamespace(ready=self.ready)
+    def readiness(self, draining: bool = False) -> SimpleNamespace:
+        return SimpleNamespace(ready=self.ready and not draining)
 
 
-def test_health_is_not_serving_while_draining_or_not_ready():
-    async def statuses() -> list[int]:
-        registry = Readiness(True)
+def test_health_follows_readiness_and_the_drain():
+    async def statuses() -> list[str]:
+        registry, lifecycle = Readiness(True), Lifecycle()
         settings = Settings(grpc_port=free_port())
-        server, health = await serve(registry, settings)
+        server, health = await serve(registry, settings, lifecycle=lifecycle)
         seen = []
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{settings.grpc_port}") as channel:
                 stub = health_pb2_grpc.HealthStub(channel)
-                check = health_pb2.HealthCheckRequest(service="")
-                seen.append((await stub.Check(check)).status)
-                registry.ready = False
-                seen.append((await stub.Check(check)).status)
+
+                async def check() -> None:
+                    answer = await stub.Check(health_pb2.HealthCheckRequest(service=""))
+                    seen.append(health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status))
+
+                await check()
+                registry.ready = False  # a model failed: not ready
+                await check()
                 registry.ready = True
-                await health.enter_graceful_shutdown()
-                seen.append((await stub.Check(check)).status)
+                await check()
+                lifecycle.begin_drain()  # SIGTERM
+                await check()
+                await health.enter_graceful_shutdown()  # the lifespan ends
+                lifecycle.draining = False
+                await check()
         finally:
             await server.stop(None)
         return seen
 
-    serving, not_serving = (
-        health_pb2.HealthCheckResponse.SERVING,
-        health_pb2.HealthCheckResponse.NOT_SERVING,
-    )
-    assert asyncio.run(statuses()) == [serving, not_serving, not_serving]
+    serving, not_serving = "SERVING", "NOT_SERVING"
+    expected = [serving, not_serving, serving, not_serving, not_serving]
+    assert asyncio.run(statuses()) == expected
 
 
 @pytest.fixture(scope="module")
