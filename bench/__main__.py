@@ -102,7 +102,7 @@ def grpc_runs(port: int, conns: list[int], seconds: float) -> dict:
                "--seconds", f"{seconds:g}", "--concurrency", ",".join(map(str, conns))]  # fmt: skip
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
-    lines = done.stdout.strip().splitlines()
+    lines = done.stdout.rstrip().splitlines()
     print("\n".join(lines[:-1]), flush=True)
     return json.loads(lines[-1])
 
