@@ -11,6 +11,7 @@ STATUS = {
     "resource_exhausted": grpc.StatusCode.RESOURCE_EXHAUSTED,
     "unauthenticated": grpc.StatusCode.UNAUTHENTICATED,
     "internal": grpc.StatusCode.INTERNAL,
+    "unimplemented": grpc.StatusCode.UNIMPLEMENTED,  # only raised here (Unimplemented)
 }
 
 
@@ -28,8 +29,6 @@ class Unimplemented(ServiceError):
 
 def status_of(exc: ServiceError) -> tuple[grpc.StatusCode, str]:
     """The status code and details of an error raised by the core or an adapter."""
-    if isinstance(exc, Unimplemented):
-        return grpc.StatusCode.UNIMPLEMENTED, exc.message
     return STATUS.get(exc.code, grpc.StatusCode.INTERNAL), exc.message
 
 

@@ -9,6 +9,7 @@ intervals. `outputs` in the request picks some of them.
 """
 
 import math
+from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
 import numpy as np
@@ -158,7 +159,7 @@ class InferenceService(service_pb2_grpc.GRPCInferenceServiceServicer):
 def _version() -> str:
     try:
         return package_version("lstm-service")
-    except Exception:  # not installed as a package (a source checkout on PYTHONPATH)
+    except PackageNotFoundError:  # a source checkout on PYTHONPATH, not installed
         return "0.1.0"
 
 

@@ -152,7 +152,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         self, request: get_model_metadata_pb2.GetModelMetadataRequest, context
     ) -> get_model_metadata_pb2.GetModelMetadataResponse:
         fields = list(request.metadata_field)
-        if fields != ["signature_def"] and set(fields) != {"signature_def"}:
+        if set(fields) != {"signature_def"}:
             raise BadRequest(f"metadata_field: only 'signature_def' is available (got {fields})")
         model = model_of(self.registry, request.model_spec)
         signatures = get_model_metadata_pb2.SignatureDefMap()

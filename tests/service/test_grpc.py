@@ -31,9 +31,19 @@ from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
 
 from service import examples
+from service.core.errors import (
+    InputError,
+    ModelNotFound,
+    ModelUnavailable,
+    NotReady,
+    Overloaded,
+    Unauthenticated,
+    VersionNotFound,
+)
 from service.core.lifecycle import Lifecycle
 from service.core.metrics import REGISTRY
 from service.grpc import health as grpc_health
+from service.grpc.errors import status_of
 from service.grpc.server import running, serve
 from service.main import create_app
 from service.settings import Settings
@@ -357,6 +367,22 @@ def test_tf_classify_is_unimplemented(tfs):
 
 
 # ---------------------------------------------------------------- health, key, metrics
+
+
+CORE_ERRORS = [
+    (InputError((0, 1, "x"), "must be a finite float32 number"), grpc.StatusCode.INVALID_ARGUMENT),
+    (ModelNotFound("x"), grpc.StatusCode.NOT_FOUND),
+    (VersionNotFound("x", 3), grpc.StatusCode.NOT_FOUND),
+    (ModelUnavailable("x"), grpc.StatusCode.UNAVAILABLE),
+    (NotReady(), grpc.StatusCode.UNAVAILABLE),
+    (Overloaded("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (Unauthenticated("no key"), grpc.StatusCode.UNAUTHENTICATED),
+]
+
+
+@pytest.mark.parametrize(("error", "code"), CORE_ERRORS, ids=lambda e: type(e).__name__)
+def test_each_core_error_has_its_status_code(error, code):
+    assert status_of(error) == (code, error.message)
 
 
 def test_health_serves_every_service(served):
