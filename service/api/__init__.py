@@ -1,0 +1,1 @@
+"""The HTTP protocols over the data plane: the only layer that imports FastAPI or Starlette."""
