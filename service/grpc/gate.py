@@ -11,29 +11,14 @@ import time
 from collections.abc import Awaitable, Callable
 
 import grpc
-from prometheus_client import Counter, Histogram
 
 from service.core.errors import ServiceError, Unauthenticated
-from service.core.metrics import REGISTRY
+from service.core.metrics import GRPC_LATENCY, GRPC_REQUESTS
 from service.grpc.errors import status_of
 
 log = logging.getLogger("service.grpc")
 
 OPEN = "/grpc.health.v1.Health/"
-
-CALLS = Counter(
-    "lstm_grpc_requests",
-    "gRPC calls by method (service/method) and status code.",
-    ["method", "code"],
-    registry=REGISTRY,
-)
-LATENCY = Histogram(
-    "lstm_grpc_request_duration_seconds",
-    "Time from a gRPC call's request to its answer, by method.",
-    ["method"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-    registry=REGISTRY,
-)
 
 Behavior = Callable[[object, grpc.aio.ServicerContext], Awaitable[object]]
 
@@ -56,8 +41,8 @@ def _counted(method: str, behavior: Behavior) -> Behavior:
         start = time.perf_counter()
 
         def count(code: grpc.StatusCode) -> None:
-            CALLS.labels(method, code.name).inc()
-            LATENCY.labels(method).observe(time.perf_counter() - start)
+            GRPC_REQUESTS.labels(method, code.name).inc()
+            GRPC_LATENCY.labels(method).observe(time.perf_counter() - start)
 
         try:
             response = await behavior(request, context)

@@ -477,6 +477,16 @@ def test_calls_are_counted_by_method_and_code(v2):
     assert (count(method, "OK"), count(method, "INVALID_ARGUMENT")) == (ok + 1, bad + 1)
 
 
+def test_grpc_calls_show_on_the_apps_metrics(v2, served):
+    v2.is_server_ready()
+    text = served.rest.get("/metrics").text
+    assert (
+        'lstm_grpc_requests_total{code="OK",method="inference.GRPCInferenceService/ServerReady"}'
+        in text
+    )
+    assert "lstm_grpc_request_duration_seconds_bucket" in text
+
+
 def test_grpc_is_off_by_default():
     async def started():
         async with running(None, Settings()) as server:
