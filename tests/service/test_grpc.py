@@ -7,7 +7,11 @@ must get the protocol's own status code (never INTERNAL, never UNKNOWN).
 
 import asyncio
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -47,6 +51,8 @@ from service.grpc.errors import status_of
 from service.grpc.server import running, serve
 from service.main import create_app
 from service.settings import Settings
+from tests.service.fake_models import copy_models
+from tests.service.test_shutdown import ROOT, refused, wait_ready
 
 MODELS = ("stock", "sine", "classify")
 PREDICTION = {"stock": "next_close", "sine": "y", "classify": "probabilities"}
@@ -494,3 +500,33 @@ def test_grpc_is_off_by_default():
 
     assert Settings.model_fields["grpc_port"].default == 0
     assert asyncio.run(started()) is None
+
+
+# ---------------------------------------------------------------- the real process
+
+
+def test_python_m_service_serves_grpc_in_uvicorns_loop_and_stops_on_sigterm(
+    fake_models_dir: Path, tmp_path: Path
+):
+    """uvicorn runs uvloop where installed: the gRPC server must work in that loop too."""
+    http, port = free_port(), free_port()
+    env = {**os.environ, "MODELS_DIR": str(copy_models(fake_models_dir, tmp_path, ["sine"])),
+           "RELOAD_INTERVAL_S": "0", "LOG_FORMAT": "text", "GRPC_PORT": str(port)}  # fmt: skip
+    command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(http)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        wait_ready(http, proc)
+        client = triton.InferenceServerClient(f"127.0.0.1:{port}")
+        assert client.infer("sine", [v2_input(window_of("sine"))]).as_numpy("y").shape == (1, 20, 1)
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=40) == 0
+        log = proc.stdout.read()
+        assert "gRPC stopped" in log and refused(port)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
