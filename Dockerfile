@@ -46,5 +46,6 @@ EXPOSE 8000 8500
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=4)"]
 # One worker: one TensorFlow per process; scale out with replicas, not workers.
-# `python -m service` is uvicorn with a 20 s drain on SIGTERM, exiting 0 (plain uvicorn: 143).
+# `python -m service`: settings checked first (exit 2/3, docs/limits.md), then uvicorn with
+# bounded URL/headers/connections and on SIGTERM SHUTDOWN_DELAY_S + a 20 s drain, exit 0.
 CMD ["python", "-m", "service", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     batch_max_wait_ms: float = Field(0.0, ge=0)  # BATCH_MAX_WAIT_MS: longest wait for company
     batch_queue_size: int = Field(1024, gt=0)  # BATCH_QUEUE_SIZE: queued requests per model; 429
 
+    # The HTTP server of `python -m service` (docs/limits.md)
+    max_url_bytes: int = Field(8 << 10, gt=0)  # MAX_URL_BYTES: longer request targets get 414
+    max_header_bytes: int = Field(16 << 10, gt=0)  # MAX_HEADER_BYTES: all header lines; 431
+    header_timeout_s: float = Field(10.0, gt=0)  # HEADER_TIMEOUT_S: to send the headers; 408
+    max_connections: int = Field(1024, gt=0)  # MAX_CONNECTIONS: open at once; beyond, 503
+    shutdown_delay_s: float = Field(0.0, ge=0)  # SHUTDOWN_DELAY_S: serve on after SIGTERM
+
 
 @lru_cache
 def get_settings() -> Settings:

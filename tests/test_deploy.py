@@ -155,9 +155,11 @@ def test_grpc_port_is_the_one_the_container_and_service_expose():
     assert service_ports["grpc"] == "grpc"
 
 
-def test_grace_period_outlasts_the_drain():
-    main = pytest.importorskip("service.__main__")
+def test_grace_period_outlasts_the_shutdown_delay_and_the_drain():
+    server = pytest.importorskip("service.server")
     pod = one(BASE, "Deployment")["spec"]["template"]["spec"]
-    pre_stop = int(pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
+    assert "lifecycle" not in pod["containers"][0]  # no preStop sleep: SHUTDOWN_DELAY_S does it
+    delay = float(one(BASE, "ConfigMap")["data"]["SHUTDOWN_DELAY_S"])
+    assert delay > 0
     grpc = pytest.importorskip("service.grpc.server")  # its calls in flight, after HTTP's
-    assert pod["terminationGracePeriodSeconds"] > pre_stop + main.GRACE_S + grpc.GRACE_S
+    assert pod["terminationGracePeriodSeconds"] > delay + server.GRACE_S + grpc.GRACE_S

@@ -7,11 +7,9 @@ must get the protocol's own status code (never INTERNAL, never UNKNOWN).
 
 import asyncio
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,8 +49,8 @@ from service.grpc.errors import status_of
 from service.grpc.server import running, serve
 from service.main import create_app
 from service.settings import Settings
+from tests.service import live
 from tests.service.fake_models import copy_models
-from tests.service.test_shutdown import ROOT, refused, wait_ready
 
 MODELS = ("stock", "sine", "classify")
 PREDICTION = {"stock": "next_close", "sine": "y", "classify": "probabilities"}
@@ -505,28 +503,32 @@ def test_grpc_is_off_by_default():
 # ---------------------------------------------------------------- the real process
 
 
-def test_python_m_service_serves_grpc_in_uvicorns_loop_and_stops_on_sigterm(
-    fake_models_dir: Path, tmp_path: Path
-):
-    """uvicorn runs uvloop where installed: the gRPC server must work in that loop too."""
-    http, port = free_port(), free_port()
-    env = {**os.environ, "MODELS_DIR": str(copy_models(fake_models_dir, tmp_path, ["sine"])),
-           "RELOAD_INTERVAL_S": "0", "LOG_FORMAT": "text", "GRPC_PORT": str(port)}  # fmt: skip
-    command = [sys.executable, "-m", "service", "--host", "127.0.0.1", "--port", str(http)]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+def test_python_m_service_serves_grpc_and_drains_it_on_sigterm(fake_models_dir, tmp_path):
+    """In uvicorn's loop (uvloop where installed): answers; on SIGTERM health turns
+    NOT_SERVING during SHUTDOWN_DELAY_S while calls are still answered; then exit 0."""
+    port = free_port()
+    models = copy_models(fake_models_dir, tmp_path, ["sine"])
+    proc, _ = live.start(models, {"GRPC_PORT": str(port), "SHUTDOWN_DELAY_S": "3"})
     try:
-        wait_ready(http, proc)
         client = triton.InferenceServerClient(f"127.0.0.1:{port}")
-        assert client.infer("sine", [v2_input(window_of("sine"))]).as_numpy("y").shape == (1, 20, 1)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
-        assert answer.status == health_pb2.HealthCheckResponse.SERVING
-        proc.send_signal(signal.SIGTERM)
+            health = health_pb2_grpc.HealthStub(channel)
+
+            def status() -> str:
+                answer = health.Check(health_pb2.HealthCheckRequest())
+                return health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+
+            assert status() == "SERVING" and client.is_server_ready()
+            proc.send_signal(signal.SIGTERM)
+            for _ in range(50):  # bounded: the flag is set by the signal handler
+                if status() == "NOT_SERVING":
+                    break
+                time.sleep(0.05)
+            assert status() == "NOT_SERVING" and not client.is_server_ready()
+            assert client.infer("sine", [v2_input(window_of("sine"))]).as_numpy("y").shape == (
+                1, 20, 1,
+            )  # fmt: skip
         assert proc.wait(timeout=40) == 0
-        log = proc.stdout.read()
-        assert "gRPC stopped" in log and refused(port)
+        assert "gRPC stopped" in proc.stdout.read() and live.refused(port)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
+        live.stop(proc)
