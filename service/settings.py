@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None  # API_KEY: if set, all but /health/* need Bearer <key>
     api_key_file: Path | None = None  # API_KEY_FILE: a file holding the key (e.g. a k8s secret)
     cors_origins: str = ""  # CORS_ORIGINS: comma-separated allowed origins; empty = CORS closed
+    grpc_port: int = Field(0, ge=0, le=65535)  # GRPC_PORT: gRPC (TF Serving, v2, health); 0 = off
+    grpc_host: str = "127.0.0.1"  # GRPC_HOST: the address gRPC listens on (the image: 0.0.0.0)
 
     # Inference and micro-batching (the README's "Performance" section has the measurements)
     tf_intra_op_threads: int = Field(1, ge=0)  # TF_INTRA_OP_THREADS: per-op threads; 0 = TF's
