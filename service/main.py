@@ -59,9 +59,6 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
         configure_logging(settings.log_format, settings.log_level)
-        import os, sys  # noqa: E401  (experiment)
-        if os.environ.get("SWITCH_S"):
-            sys.setswitchinterval(float(os.environ["SWITCH_S"]))
         registry = await anyio.to_thread.run_sync(build_registry, settings, load)
         scraped = metrics.app_registry(registry.gauges)  # the gauges are read at each scrape
         log.info("ready: serving %s from %s", ", ".join(registry.models), settings.models_dir)
