@@ -16,7 +16,7 @@ from service import grpc
 from service.api import errors, openapi
 from service.api.gate import Gate, GateSettings
 from service.api.kserve import routes as kserve
-from service.api.native import models, predict
+from service.api.native import evaluate, models, predict
 from service.api.tfserving import routes as tfserving
 from service.core import inference, loader, metrics
 from service.core.lifecycle import Lifecycle
@@ -79,7 +79,7 @@ def create_app(
     )
     errors.install(app)
     openapi.install(app)
-    for router in (predict.router, models.router, tfserving.router, kserve.router):
+    for router in (predict.router, evaluate.router, models.router, tfserving.router, kserve.router):
         app.include_router(router)
     app.add_middleware(Gate, settings=gate)
     return app

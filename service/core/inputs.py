@@ -104,12 +104,15 @@ def checks(spec: Spec) -> Checks:
     return found
 
 
-def stock_table(spec: Spec, table: np.ndarray) -> np.ndarray:
-    """Daily rows `(n_rows, F)`, oldest first -> every sliding window `(n, window, F)`."""
+def stock_table(spec: Spec, table: np.ndarray, rows: tuple[int, int] | None = None) -> np.ndarray:
+    """Daily rows `(n_rows, F)`, oldest first -> every sliding window `(n, window, F)`.
+
+    `rows`: the fewest and most rows allowed (a prediction's: `window` to `window + 255`).
+    """
     window, n = spec.window, len(table)
-    if not window <= n <= window + MAX_WINDOWS - 1:
-        limits = f"between {window} and {window + MAX_WINDOWS - 1} rows"
-        raise InputError(("rows",), f"must hold {limits} (got {n})")
+    low, high = rows or (window, window + MAX_WINDOWS - 1)
+    if not low <= n <= high:
+        raise InputError(("rows",), f"must hold between {low} and {high} rows (got {n})")
     rules, features = checks(spec), spec.features
     rules.values(table, lambda at: ("rows", at[0], features[at[1]]))
     steps = np.arange(n - window + 1)[:, np.newaxis] + np.arange(window)  # (n_windows, window)
