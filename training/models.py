@@ -70,7 +70,7 @@ def stock_models(features, train_inputs, target_mean, target_std, units):
     scale_free = ScaleFree(features, name="scale_free")
     train_features = ops.convert_to_numpy(scale_free(ops.convert_to_tensor(train_inputs)))
     hidden = normalization(train_features)(scale_free(rows))
-    hidden = layers.LSTM(units)(hidden)
+    hidden = layers.LSTM(units, unroll=True)(hidden)
     scaled_return = layers.Dense(1)(hidden)
     fit_model = keras.Model(rows, scaled_return, name="stock_fit")
     close_index = list(features).index("close")
@@ -102,7 +102,9 @@ def sine_model(train_x: np.ndarray, units: int) -> keras.Model:
     x = keras.Input(train_x.shape[1:], name="window")
     hidden = normalization(train_x)(x)
     hidden = spread_tanh(units)(hidden)
-    hidden = layers.Bidirectional(layers.LSTM(units // 2, return_sequences=True))(hidden)
+    hidden = layers.Bidirectional(layers.LSTM(units // 2, return_sequences=True, unroll=True))(
+        hidden
+    )
     hidden = layers.Dense(units, activation="tanh")(hidden)
     return keras.Model(x, layers.Dense(1)(hidden), name="sine")
 
@@ -116,5 +118,5 @@ def classify_model(train_x: np.ndarray, units: int) -> keras.Model:
     x = keras.Input(train_x.shape[1:], name="window")
     hidden = normalization(train_x)(x)
     hidden = layers.Dense(units, activation="tanh")(hidden)
-    hidden = layers.Bidirectional(layers.LSTM(units, return_sequences=True))(hidden)
+    hidden = layers.Bidirectional(layers.LSTM(units, return_sequences=True, unroll=True))(hidden)
     return keras.Model(x, layers.Dense(2, activation="softmax")(hidden), name="classify")
