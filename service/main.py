@@ -38,7 +38,10 @@ def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
     inference.configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
     options = inference.Options(settings.inference_xla, tuple(settings.inference_buckets))
     batching = BatchOptions(
-        settings.batch_max_windows, settings.batch_max_wait_ms, settings.batch_queue_size
+        settings.batch_max_windows,
+        settings.batch_max_wait_ms,
+        settings.batch_queue_size,
+        settings.batch_worker == "loop",
     )
     load = load or partial(loader.load, options=options)
     registry = Registry(Repository(settings.models_dir), load, batching)

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     inference_buckets: tuple[int, ...] = (1, 4, 16, 64, 256)  # INFERENCE_BUCKETS: XLA batch sizes
     batch_max_windows: int = Field(256, gt=0)  # BATCH_MAX_WINDOWS: windows merged into one call
     batch_max_wait_ms: float = Field(0.0, ge=0)  # BATCH_MAX_WAIT_MS: longest wait for company
+    # BATCH_WORKER: where model calls run: "loop", the event loop's thread, once a turn for all
+    # the requests of that turn (no thread hand-off; fastest on 2 cores); "thread", a worker
+    # thread per model that also waits BATCH_MAX_WAIT_MS for company (docs/performance.md)
+    batch_worker: Literal["loop", "thread"] = "loop"
     batch_queue_size: int = Field(1024, gt=0)  # BATCH_QUEUE_SIZE: queued requests per model; 429
 
     # The HTTP server of `python -m service` (docs/limits.md)

@@ -33,6 +33,7 @@ class BatchOptions:
     max_windows: int = 256
     max_wait_ms: float = 0.0
     queue_size: int = 1024
+    in_loop: bool = True  # model calls on the event loop's thread (service.core.batching)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +153,9 @@ class Registry:
         batcher = self.batchers.get(name)
         if batcher is None:
             b = self.batching
-            batcher = Batcher(name, b.max_windows, b.max_wait_ms / 1000, b.queue_size)
+            batcher = Batcher(
+                name, b.max_windows, b.max_wait_ms / 1000, b.queue_size, in_loop=b.in_loop
+            )
             self.batchers[name] = batcher
         model = Model(name, version, spec, serve, batcher)
         log.info("loaded %s version %d in %.2f s", name, version, time.perf_counter() - started)
