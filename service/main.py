@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from service import errors, inference, metrics
 from service.access import AccessMiddleware
+from service.api import docs
 from service.batching import start_batchers, stop_batchers
 from service.context import RequestID
 from service.limits import BodyLimits
@@ -69,7 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Next-day S&P 500 close, cos(x) curve fitting and sign classification.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from docs.install, with local assets
+        redoc_url=None,
     )
+    docs.install(app)
     errors.install(app)
     app.include_router(predict.router)
     app.include_router(models.router)
