@@ -10,10 +10,12 @@ LOG_FORMAT ?= text
 
 .PHONY: install serve test soak bench lint format models report container-test clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements/test-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	# test-only protocol clients, without the dependencies they declare (see the file)
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/test-no-deps.txt
 	touch $@
 
 install: $(BIN)/.installed
