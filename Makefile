@@ -8,7 +8,7 @@ PORT   ?= 8000
 # readable log lines for `make serve`; the service itself defaults to JSON lines
 LOG_FORMAT ?= text
 
-.PHONY: install serve test soak bench lint format models report container-test clean
+.PHONY: install serve test soak bench lint format models report examples container-test clean
 
 $(BIN)/.installed: pyproject.toml requirements/test-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,13 @@ install: $(BIN)/.installed
 serve: install  ## serve the committed models on http://$(HOST):$(PORT)
 	LOG_FORMAT=$(LOG_FORMAT) $(BIN)/python -m service --host $(HOST) --port $(PORT)
 
-test: install  ## the full default test run (a few minutes on 2 cores)
+test: install  ## the default test run (the README says how long it takes)
 	$(BIN)/pytest
 
-soak: install  ## 60 s at 256 connections on /predict/stock, local server (not in `make test`)
+soak: install  ## 60 s at 256 connections on /predict/stock (not in `make test`); bench/results/soak.json
 	$(BIN)/python scripts/soak.py
 
-bench: install  ## req/s, p50/p99 vs the HTTP ceiling and a naive Keras server (loopback, ~5 min)
+bench: install  ## req/s, p50/p99 of the service vs bare FastAPI, its ceiling and a naive Keras server (loopback, ~5 min)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
@@ -46,6 +46,9 @@ models: install  ## retrain the three committed models (adds a new version of ea
 
 report: install  ## the README's quality table, from the committed models' metadata
 	$(BIN)/python -m training.report models
+
+examples: install  ## send every request the docs show to the app; rewrite the answers shown
+	$(BIN)/python scripts/examples.py
 
 container-test:  ## build the image, run it on 127.0.0.1 and check its answers (docker, else podman)
 	scripts/container-test

@@ -1,1 +1,1 @@
-"""`make bench`: the service against its HTTP ceiling and a naive Keras server (README numbers)."""
+"""`make bench`: the service against bare FastAPI, its HTTP ceiling and a naive Keras server."""

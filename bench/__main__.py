@@ -1,10 +1,12 @@
 """`python -m bench` (`make bench`): the whole benchmark in one go.
 
-Starts the shipped service, its ceiling (bench/ceiling.py) and the naive Keras server
-(bench/naive.py) with uvicorn on free loopback ports, drives each endpoint at 1, 16
-and 64 connections with wrk, measures start-up, memory and the server-side time of a
-256-window request, then prints the table and the targets and writes
-bench/results/latest.json, bench/results/bench.png (and docs/bench.png with --docs).
+Starts bare FastAPI (bench/bare.py), the shipped service, its ceiling (bench/ceiling.py)
+and the naive Keras server (bench/naive.py) with uvicorn on free loopback ports, drives
+each endpoint at 1, 16 and 64 connections with wrk, every variant back to back for each
+endpoint and connection count (so they share the machine's conditions), measures
+start-up, memory and the server-side time of a 256-window request, then prints the
+commit, the table and the targets and writes bench/results/latest.json,
+bench/results/bench.png (and docs/bench.png with --docs).
 """
 
 import argparse
@@ -24,7 +26,13 @@ from bench import harness, report
 from bench.bodies import ENDPOINTS, as_json
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = {"shipped": "service.main:app", "ceiling": "bench.ceiling:app", "naive": "bench.naive:app"}
+APPS = {
+    "bare": "bench.bare:app",
+    "shipped": "service.main:app",
+    "ceiling": "bench.ceiling:app",
+    "naive": "bench.naive:app",
+}
+ARGS = {"bare": ("--no-access-log", "--log-level", "warning")}  # bare FastAPI logs nothing
 QUIET = {"RELOAD_INTERVAL_S": "0"}  # no directory polling while measuring
 
 
@@ -42,6 +50,22 @@ def machine() -> dict:
     }  # fmt: skip
 
 
+def source() -> dict:
+    """The commit measured, and whether the tree had changes on top of it (untracked too)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise OSError(done.stderr.strip())
+        return done.stdout.strip()
+
+    try:
+        commit, changed = git("rev-parse", "HEAD"), git("status", "--porcelain").splitlines()
+    except OSError:  # no git, or not a clone
+        return {"commit": None, "dirty": None, "changed_files": None}
+    return {"commit": commit, "dirty": bool(changed), "changed_files": len(changed)}
+
+
 def tf_version() -> str:
     """Without importing it here (the bench process stays small and quick)."""
     for dist in ("tensorflow-cpu", "tensorflow"):
@@ -55,7 +79,7 @@ def tf_version() -> str:
 def start_and_import(rounds: int = 3) -> dict:
     """Median seconds of a fresh `python -c "import tensorflow"` and of the shipped service's
     spawn to /health/ready, alternated so both see the same machine and file cache."""
-    imports, starts, rss = [], [], []
+    imports, starts, rss = [], [], []  # rss: bytes
     for _ in range(rounds):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import tensorflow"], check=True,
@@ -63,11 +87,11 @@ def start_and_import(rounds: int = 3) -> dict:
         imports.append(time.perf_counter() - start)
         with harness.serving(APPS["shipped"], QUIET) as server:
             starts.append(server.startup_s)
-            rss.append(server.rss_mb)
+            rss.append(server.rss_bytes)
     return {
         "import_tensorflow_s": statistics.median(imports),
         "startup_s": statistics.median(starts),
-        "rss_ready_mb": max(rss),
+        "rss_ready_bytes": max(rss),
     }
 
 
@@ -79,13 +103,17 @@ def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: 
         payload = as_json(body)
         for server in servers.values():  # warm-up: first requests, lazy threads
             harness.wrk(wrk, server.url + path, payload, 16, 1)
+            harness.settle(server.process.pid)
         for c in conns:
             for name, server in servers.items():
                 r = harness.wrk(wrk, server.url + path, payload, c, seconds)
+                # its backlog is worked off before the next variant runs
+                r["settle_s"] = round(harness.settle(server.process.pid), 2)
                 runs[name].setdefault(path, {})[str(c)] = r
                 print(f"  {name:8s} {path:15s} {c:3d} conns: {r['rps']:8,.0f} req/s  "
                       f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                      f"errors {r['errors']}", flush=True)  # fmt: skip
+                      f"errors {r['errors']}  then idle after {r['settle_s']:.1f} s",
+                      flush=True)  # fmt: skip
     return runs
 
 
@@ -100,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5, help="length of each wrk run")
     parser.add_argument("--connections", default="1,16,64")
-    parser.add_argument("--variants", default="shipped,ceiling,naive")
+    parser.add_argument("--variants", default=",".join(APPS))
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--no-extras", action="store_true", help="only the load runs")
     parser.add_argument("--docs", action="store_true", help="also copy the chart to docs/")
@@ -111,29 +139,30 @@ def main() -> None:
     wrk = harness.ensure_wrk()
     conns = [int(c) for c in args.connections.split(",")]
     variants, paths = args.variants.split(","), args.endpoints.split(",")
+    unknown = [v for v in variants if v not in APPS] + [p for p in paths if p not in ENDPOINTS]
+    if unknown:
+        parser.error(f"unknown variant or endpoint: {', '.join(unknown)}")
 
-    settings = {"seconds": args.seconds, "shipped_env": args.env}
-    results = {"machine": machine(), "settings": settings, "extra": {}}
+    settings = {"seconds": args.seconds, "shipped_env": args.env, "variants": variants}
+    results = {"source": source(), "machine": machine(), "settings": settings, "extra": {}}
     extra = results["extra"]
+    print(report.source_line(results["source"]), flush=True)
     print(f"machine: {results['machine']}", flush=True)
     if not args.no_extras:
         extra.update(start_and_import())
     servers = {}
     try:
-        for name in [v for v in variants if v != "naive"]:
+        for name in variants:  # all at once: each row runs them back to back
             env = {**QUIET, **dict(e.split("=", 1) for e in args.env)}
             env = env if name == "shipped" else QUIET
-            servers[name] = harness.Server(APPS[name], env)
+            servers[name] = harness.Server(APPS[name], env, ARGS.get(name, ()))
             servers[name].start()
         results["runs"] = load_runs(wrk, servers, conns, args.seconds, paths)
         if "shipped" in servers:
-            extra["rss_after_load_mb"] = servers["shipped"].rss_mb
+            extra["rss_after_load_bytes"] = servers["shipped"].rss_bytes
     finally:
         for server in servers.values():
             server.stop()
-    if "naive" in variants:
-        with harness.serving(APPS["naive"]) as naive:
-            results["runs"].update(load_runs(wrk, {"naive": naive}, conns, args.seconds, paths))
     if not args.no_extras:
         extra["server_time"] = server_time()
 
@@ -144,9 +173,11 @@ def main() -> None:
     if args.docs:
         shutil.copy(out / "bench.png", ROOT / "docs" / "bench.png")
     print()
+    print(report.source_line(results["source"]))
     print(report.table(results))
-    print()
-    print(report.extras(extra))
+    if extra:
+        print()
+        print(report.extras(extra))
     print()
     print(report.targets_table(checks))
     print(f"\nwrote {out / 'latest.json'} and {out / 'bench.png'}")

@@ -1,51 +1,33 @@
-"""The ceiling: the shipped app and request models, inference replaced by a constant answer.
+"""The ceiling: the shipped app, every layer as shipped, with each model's graph replaced by a
+constant answer of its output shapes (no drift, so no warnings).
 
-The constant models are handed out through `app.dependency_overrides[get_registry]`, the
-same dependency the routes use, and they answer in the caller's task (no thread, no
-queue), so what is left is HTTP, JSON, validation and the response building.
-Run: `uvicorn bench.ceiling:app`.
+The constants come through the app's loader seam (`create_app(load=...)`), so the request goes
+through the gate, the routes, the input rules, the batcher's worker thread and the answer path;
+only TensorFlow is gone. Run: `uvicorn bench.ceiling:app`.
 """
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from service.core import artifact
 from service.main import create_app
-from service.registry import LoadedModel, Registry, get_registry
-
-MODELS_DIR = Path(os.environ.get("MODELS_DIR", "models"))
 
 
-class Immediate:
-    """Stands where the micro-batcher stands: calls the (constant) model right away."""
+def constant_load(path: Path):
+    """(spec, serve) of a version directory, `serve` returning ones (prediction, bounds) and
+    zeros (drift) of the signature's shapes, for up to 256 windows."""
+    spec = artifact.read(path)
+    full = {
+        name: np.full((256, *tensor.shape[1:]), 0.0 if "drift" in (tensor.role or "") else 1.0,
+                      dtype=np.float32)
+        for name, tensor in spec.outputs.items()
+    }  # fmt: skip
 
-    async def submit(self, model: LoadedModel, batch: np.ndarray) -> np.ndarray:
-        return model(batch)
+    def serve(batch: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: values[: len(batch)] for name, values in full.items()}
 
-
-def constant_model(version_dir: Path) -> LoadedModel:
-    """The model's metadata with a serving function that returns ones of the output shape."""
-    metadata = json.loads((version_dir / "metadata.json").read_text())
-    row_shape = tuple(metadata["output"]["shape"][1:])  # e.g. (1,), (20, 1), (20, 2)
-    ones = np.ones((256, *row_shape), dtype=np.float32)  # up to MAX_WINDOWS rows
-
-    def serve(batch: np.ndarray) -> np.ndarray:
-        return ones[: len(batch)]
-
-    return LoadedModel(metadata["name"], int(version_dir.name), metadata, serve, Immediate())
+    return spec, serve
 
 
-def constant_registry(models_dir: Path = MODELS_DIR) -> Registry:
-    newest = {
-        d.name: max((v for v in d.iterdir() if v.name.isdigit()), key=lambda v: int(v.name))
-        for d in sorted(models_dir.iterdir())
-        if d.is_dir()
-    }
-    return Registry({name: constant_model(path) for name, path in newest.items()})
-
-
-_registry = constant_registry()
-app = create_app()
-app.dependency_overrides[get_registry] = lambda: _registry
+app = create_app(load=constant_load)

@@ -59,19 +59,50 @@ def get(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc (VmRSS)."""
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process in bytes, from /proc (VmRSS, which the kernel gives in KiB)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+            value, unit = line.split()[1:3]
+            assert unit == "kB", line  # the kernel's "kB" is 1024 bytes
+            return int(value) * 1024
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-class Server:
-    """One uvicorn process serving `app` (an import path) on a free loopback port."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process (all its threads) has used so far, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
-    def __init__(self, app: str, env: dict[str, str] | None = None) -> None:
-        self.app, self.port = app, free_port()
+
+def settle(pid: int, window_s: float = 0.3, idle_share: float = 0.05, limit_s: float = 60) -> float:
+    """Wait until the process uses under `idle_share` of a core over `window_s`; seconds waited.
+
+    After wrk stops, a server may still work through requests it had queued (the naive
+    server for seconds); the next variant's run must not share the machine with that.
+    """
+    start = time.perf_counter()
+    used = cpu_seconds(pid)
+    while time.perf_counter() - start < limit_s:
+        time.sleep(window_s)
+        now = cpu_seconds(pid)
+        if now - used <= idle_share * window_s:
+            break
+        used = now
+    return time.perf_counter() - start
+
+
+class Server:
+    """One uvicorn process serving `app` (an import path) on a free loopback port.
+
+    `args` are more uvicorn options, e.g. `--no-access-log`.
+    """
+
+    def __init__(
+        self, app: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
+        self.app, self.args, self.port = app, tuple(args), free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
         # the server's log, as long as the server runs (its tail is shown if it fails)
@@ -80,7 +111,7 @@ class Server:
     def start(self, timeout_s: float = 120) -> float:
         """Start the process; returns the seconds from spawning it to /health/ready = 200."""
         command = [sys.executable, "-m", "uvicorn", self.app, "--host", HOST,
-                   "--port", str(self.port), "--workers", "1"]  # fmt: skip
+                   "--port", str(self.port), "--workers", "1", *self.args]  # fmt: skip
         started = time.perf_counter()
         self.process = subprocess.Popen(
             command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
@@ -104,13 +135,13 @@ class Server:
         self.log.close()
 
     @property
-    def rss_mb(self) -> float:
-        return rss_mb(self.process.pid)
+    def rss_bytes(self) -> int:
+        return rss_bytes(self.process.pid)
 
 
 @contextmanager
-def serving(app: str, env: dict[str, str] | None = None):
-    server = Server(app, env)
+def serving(app: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
+    server = Server(app, env, args)
     server.startup_s = server.start()
     try:
         yield server

@@ -3,11 +3,10 @@
 The Keras model is rebuilt from the same SavedModel: `keras.layers.TFSMLayer` wraps the
 export's `serve` endpoint in a `keras.Sequential` with the metadata's input shape, so
 `predict` runs the identical graph. Handlers are plain `def` (FastAPI runs them in its
-thread pool), requests are validated by the service's own request models, and windows
-are built by the service's own functions. Run: `uvicorn bench.naive:app`.
+thread pool), requests are validated by the service's own request models, and windows are
+built by the service's own input rules. Run: `uvicorn bench.naive:app`.
 """
 
-import json
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,24 +14,24 @@ from pathlib import Path
 import numpy as np
 from fastapi import FastAPI, Request
 
-from service.predict import curve_batch, stock_batch
-from service.schemas import ClassifyRequest, SineRequest, StockRequest
+from service.api.native.predict import table
+from service.api.native.schemas import ClassifyRequest, SineRequest, StockRequest
+from service.core import artifact, inputs
 
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", "models"))
 
 
 def load_keras(name: str):
-    """(keras model, metadata) of the newest version of `name`."""
+    """(keras model, spec) of the newest version of `name`."""
     import keras
 
     model_dir = MODELS_DIR / name
     path = max((v for v in model_dir.iterdir() if v.name.isdigit()), key=lambda v: int(v.name))
-    metadata = json.loads((path / "metadata.json").read_text())
-    shape = (metadata["input"]["window"], len(metadata["input"]["features"]))
+    spec = artifact.read(path)
     model = keras.Sequential(
-        [keras.Input(shape=shape), keras.layers.TFSMLayer(str(path), call_endpoint="serve")]
+        [keras.Input(shape=spec.input_shape), keras.layers.TFSMLayer(str(path), "serve")]
     )
-    return model, metadata
+    return model, spec
 
 
 @asynccontextmanager
@@ -43,28 +42,35 @@ async def lifespan(app: FastAPI):
 app = FastAPI(lifespan=lifespan)
 
 
+def predict(model, spec, batch: np.ndarray) -> np.ndarray:
+    return model.predict(batch, verbose=0)[spec.prediction]
+
+
 @app.post("/predict/stock")
 def predict_stock(body: StockRequest, request: Request) -> dict:
-    model, meta = request.state.models["stock"]
-    batch = stock_batch(body, meta["input"]["features"], meta["input"]["window"])
-    predictions = model.predict(batch, verbose=0)[:, 0].tolist()
+    model, spec = request.state.models["stock"]
+    batch = inputs.stock_table(spec, table(body.rows, spec.features))
+    predictions = predict(model, spec, batch)[:, 0].tolist()
     return {"predictions": predictions, "next_close": predictions[-1]}
 
 
 @app.post("/predict/sine")
 def predict_sine(body: SineRequest, request: Request) -> dict:
-    model, meta = request.state.models["sine"]
-    batch, _ = curve_batch(body.x, meta["input"]["window"])
-    return {"y": model.predict(batch, verbose=0)[..., 0].tolist()}
+    model, spec = request.state.models["sine"]
+    nested = isinstance(body.x[0], list)
+    batch = inputs.windows(spec, body.x if nested else [body.x])
+    return {"y": predict(model, spec, batch)[..., 0].tolist()}
 
 
 @app.post("/classify")
 def classify(body: ClassifyRequest, request: Request) -> dict:
-    model, meta = request.state.models["classify"]
-    batch, _ = curve_batch(body.x, meta["input"]["window"])
-    probabilities = model.predict(batch, verbose=0)
-    classes = np.argmax(probabilities, -1)
-    return {"classes": classes.tolist(), "probabilities": probabilities.tolist()}
+    model, spec = request.state.models["classify"]
+    nested = isinstance(body.x[0], list)
+    probabilities = predict(model, spec, inputs.windows(spec, body.x if nested else [body.x]))
+    return {
+        "classes": np.argmax(probabilities, -1).tolist(),
+        "probabilities": probabilities.tolist(),
+    }
 
 
 @app.get("/health/ready")

@@ -53,11 +53,11 @@ def main() -> None:
 def model_call_ms(registry) -> float:
     """Median time of the model call alone for 256 windows (the profile's biggest part)."""
     model = registry.models["stock"]
-    batch = np.ones((256, model.window, len(model.features)), dtype=np.float32)
+    batch = np.ones((256, *model.spec.input_shape), dtype=np.float32)
     times = []
     for _ in range(ROUNDS):
         start = time.perf_counter()
-        model(batch)
+        model.serve(batch)
         times.append(1000 * (time.perf_counter() - start))
     return statistics.median(times)
 

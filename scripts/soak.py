@@ -5,7 +5,8 @@ Starts `python -m service` on 127.0.0.1 with the committed models, warms it up, 
 server's resident memory from /proc every second, then stops it with SIGTERM. Passes when
 there are no socket errors, no non-2xx answers, no dropped requests (every request wrk
 completed got an answer and the server drained and exited 0) and RSS grew < 10% from the
-first to the last ten seconds. Prints the result and writes it as JSON.
+first to the last ten seconds. Prints the result and writes it as JSON to
+bench/results/soak.json (or --out); only --docs also updates the tracked docs/soak.json.
 """
 
 import argparse
@@ -87,7 +88,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--warmup", type=int, default=5, help="seconds of load before measuring")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "soak.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "soak.json")
+    parser.add_argument(
+        "--docs", action="store_true", help="also copy the result to docs/soak.json (tracked)"
+    )
     args = parser.parse_args()
     wrk, port = ensure_wrk(), free_port()
     base = f"http://127.0.0.1:{port}"
@@ -159,7 +163,12 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    print(f"soak {'PASSED' if result['passed'] else 'FAILED'}; written to {args.out}")
+    written = [args.out]
+    if args.docs:
+        written.append(ROOT / "docs" / "soak.json")
+        written[-1].write_text(args.out.read_text())
+    shown = " and ".join(str(p) for p in written)
+    print(f"soak {'PASSED' if result['passed'] else 'FAILED'}; written to {shown}")
     sys.exit(0 if result["passed"] else 1)
 
 

@@ -39,3 +39,16 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Build the settings once, on first use (never at import)."""
     return Settings()
+
+
+def api_key(settings: Settings) -> bytes | None:
+    """The key from API_KEY, else from the file API_KEY_FILE names; None when neither is set."""
+    if settings.api_key is not None:
+        key = settings.api_key.get_secret_value().strip()
+    elif settings.api_key_file is not None:
+        key = settings.api_key_file.read_text().strip()  # a missing file stops the startup
+    else:
+        return None
+    if not key:
+        raise ValueError("API_KEY / API_KEY_FILE is set but empty")
+    return key.encode()

@@ -45,7 +45,7 @@ def test_committed_classifier_answers_a_clean_cosine_window():
     serve = tf.saved_model.load(str(newest("classify"))).signatures["serving_default"]
     step = metadata("classify")["config"]["x_step"]
     x = (np.arange(300, 320) * step).astype("float32")  # crosses no boundary: cos(4x) < 0 here
-    probabilities = serve(window=tf.constant(x.reshape(1, 20, 1)))["output_0"].numpy()[0]
+    probabilities = serve(window=tf.constant(x.reshape(1, 20, 1)))["probabilities"].numpy()[0]
     expected = (np.cos(4 * x) < 0).astype(int)
     assert (probabilities.argmax(-1) == expected).all()
 
@@ -54,5 +54,16 @@ def test_committed_sine_model_fits_a_window_between_grid_points():
     meta = metadata("sine")
     serve = tf.saved_model.load(str(newest("sine"))).signatures["serving_default"]
     x = (7.123 + np.arange(20) * meta["config"]["x_step"]).astype("float32")
-    y = serve(window=tf.constant(x.reshape(1, 20, 1)))["output_0"].numpy().ravel()
+    y = serve(window=tf.constant(x.reshape(1, 20, 1)))["y"].numpy().ravel()
     assert np.mean((y - np.cos(x)) ** 2) <= 1e-3
+
+
+@pytest.mark.parametrize("name", ["stock", "sine", "classify"])
+def test_committed_models_are_format_2_with_the_signature_they_describe(name):
+    meta = metadata(name)
+    assert meta["format"] == 2
+    assert [p.name for p in (MODELS / name).iterdir() if p.name.isdigit()] == [newest(name).name]
+    serve = tf.saved_model.load(str(newest(name))).signatures["serving_default"]
+    outputs = {k: v.shape.as_list() for k, v in serve.structured_outputs.items()}
+    described = meta["signature"]["outputs"]
+    assert outputs == {k: v["shape"] for k, v in described.items()}

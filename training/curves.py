@@ -37,13 +37,14 @@ def train_curve(config: TrainConfig, verbose: int) -> Trained:
         evaluation = _classify_evaluation(config, y, out)
     metadata = {
         "input": {"features": ["x"], "window": window, "shape": [None, window, 1],
-                  "dtype": "float32"},
+                  "dtype": "float32", "rules": {}},
         "bounds": {"x": {"min": 0.0, "max": float(config.x_max)}},
         "statistics": {"inputs": {"x": {"mean": float(x["t"].mean()), "std": float(x["t"].std()),
                        "min": float(x["t"].min()), "max": float(x["t"].max())}},
                        "computed_on": "train"},
         # the service warns on any x outside `bounds`: the article's far window never fits
-        "drift": {"measure": "outside_range", "threshold": 0.0, "against": "bounds"},
+        "drift": {"measure": "outside_range", "threshold": 0.0, "against": "bounds",
+                  "output": "drift_score"},
         "data": {"source": f"generated: {'cos(x)' if task == 'sine' else 'sign of cos(4x)'}",
                  "x_step": step, "x_range": [0.0, float(config.x_max)],
                  "windows": {"train": n["t"], "validation": n["v"], "test": n["s"]},

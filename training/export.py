@@ -14,9 +14,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from training.serving import serving_model, signature
 from training.train import Trained
 
-FORMAT = 1
+FORMAT = 2  # 2: named outputs (interval, drift) in the graph, `signature` and `input.rules`
 
 
 def next_version(model_dir: Path) -> int:
@@ -30,7 +31,7 @@ def libraries() -> dict[str, str]:
             "keras": keras.__version__, "numpy": np.__version__}  # fmt: skip
 
 
-def metadata(trained: Trained, version: int) -> dict:
+def metadata(trained: Trained, version: int, serving: keras.Model) -> dict:
     """metadata.json: the contract in docs/artifact.md, plus the run's config and history."""
     name = trained.config.task
     return {
@@ -38,6 +39,7 @@ def metadata(trained: Trained, version: int) -> dict:
         "name": name,
         "version": version,
         **trained.metadata,
+        "signature": signature(serving, trained.metadata),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": asdict(trained.config),
         "libraries": libraries(),
@@ -60,8 +62,9 @@ def export(trained: Trained, out_dir: Path) -> Path:
     version = next_version(model_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=model_dir))
     try:
-        trained.model.export(str(staging), format="tf_saved_model", verbose=False)
-        meta = metadata(trained, version)
+        serving = serving_model(trained.config.task, trained.model, trained.metadata)
+        serving.export(str(staging), format="tf_saved_model", verbose=False)
+        meta = metadata(trained, version, serving)
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=_plain) + "\n")
         _write_charts(trained, staging)
         target = model_dir / str(version)

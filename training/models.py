@@ -67,7 +67,7 @@ def stock_models(features, train_inputs, target_mean, target_std, units):
     """(fit model: raw rows -> scaled log-return, serving model: raw rows -> next close)."""
     window, n_features = train_inputs.shape[1:]
     rows = keras.Input((window, n_features), name="window")
-    scale_free = ScaleFree(features)
+    scale_free = ScaleFree(features, name="scale_free")
     train_features = ops.convert_to_numpy(scale_free(ops.convert_to_tensor(train_inputs)))
     hidden = normalization(train_features)(scale_free(rows))
     hidden = layers.LSTM(units)(hidden)

@@ -8,7 +8,7 @@ import numpy as np
 
 from training import data as price_data
 from training.config import TrainConfig
-from training.models import stock_models
+from training.models import PRICES, VOLUMES, stock_models
 from training.train import Trained, fit
 from training.windows import Split, chronological_split
 
@@ -111,7 +111,22 @@ def _interval(level: float, val: Split, val_forecast, test: Split, test_forecast
 
 def _input_spec(features: list[str], window: int) -> dict:
     return {"features": list(features), "window": window, "shape": [None, window, len(features)],
-            "dtype": "float32"}  # fmt: skip
+            "dtype": "float32", "rules": input_rules(features)}  # fmt: skip
+
+
+def input_rules(features: list[str]) -> dict:
+    """What a raw row must satisfy before the graph can take it (the service applies these).
+
+    Prices are positive and enter the model as log(price / window's last close); volumes are
+    non-negative (log(v + 1)); a row's low is at most its high.
+    """
+    prices = [f for f in features if f in PRICES]
+    return {
+        "positive": prices,
+        "non_negative": [f for f in features if f in VOLUMES],
+        "log_ratio": {"features": prices, "denominator": "close"},
+        "ordered": [["low", "high"]],
+    }
 
 
 def _bounds(train_rows) -> dict:
@@ -141,6 +156,7 @@ def _drift(train_features: np.ndarray) -> dict:
     flat = train_features.reshape(-1, train_features.shape[-1])
     z = np.abs((train_features - flat.mean(axis=0)) / flat.std(axis=0)).max(axis=(1, 2))
     return {"measure": "z_score", "threshold": DRIFT_Z, "against": "statistics.inputs",
+            "output": "drift_score",
             "train_windows_flagged": float(np.mean(z > DRIFT_Z))}  # fmt: skip
 
 

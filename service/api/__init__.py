@@ -1,1 +1,1 @@
-"""The HTTP layer: the only package that imports FastAPI and Starlette."""
+"""The HTTP protocols over the data plane: the only layer that imports FastAPI or Starlette."""

@@ -46,10 +46,21 @@ def _classify_model():
     return keras.Model(window, keras.layers.Lambda(probabilities)(window))
 
 
+STOCK_RULES = {
+    "positive": ["open", "high", "low", "close"],
+    "non_negative": ["volume"],
+    "log_ratio": {"features": ["open", "high", "low", "close"], "denominator": "close"},
+    "ordered": [["low", "high"]],
+}
+# Wide enough that no stock request is out of range; x in [0, 1] as the old fakes had it
+BOUNDS = {"stock": (0.0, 1e15), "sine": (0.0, 1.0), "classify": (0.0, 1.0)}
+
+
 def metadata(name: str, task: str, features: list[str], output_shape: list) -> dict[str, Any]:
-    """A metadata.json holding every key docs/artifact.md lists."""
+    """A metadata.json holding every key docs/artifact.md lists (format 2, no interval)."""
+    low, high = BOUNDS[name]
     return {
-        "format": 1,
+        "format": 2,
         "name": name,
         "version": 1,
         "task": task,
@@ -60,9 +71,16 @@ def metadata(name: str, task: str, features: list[str], output_shape: list) -> d
             "window": WINDOW,
             "shape": [None, WINDOW, len(features)],
             "dtype": "float32",
+            "rules": STOCK_RULES if name == "stock" else {},
         },
         "output": {"shape": output_shape, "names": ["y"], "description": "fake"},
-        "bounds": {f: {"min": 0.0, "max": 1.0} for f in features},
+        "bounds": {f: {"min": low, "max": high} for f in features},
+        "drift": {
+            "measure": "outside_range",
+            "threshold": 0.0,
+            "against": "bounds",
+            "output": "drift_score",
+        },
         "statistics": {},
         "data": {"source": "none", "sha256": "0" * 64, "rows": 0, "splits": {}},
         "config": {},
@@ -81,10 +99,14 @@ FAKES = {
 
 def write_fake_model(models_dir: Path, name: str, version: int = 1) -> Path:
     """Export one fake model to `<models_dir>/<name>/<version>/` with its metadata."""
+    from training.serving import serving_model, signature
+
     build, task, features, output_shape = FAKES[name]
     path = models_dir / name / str(version)
-    build().export(str(path), format="tf_saved_model", verbose=False)
     meta = metadata(name, task, features, output_shape) | {"version": version}
+    serving = serving_model(name, build(), meta)  # named outputs, as training exports them
+    serving.export(str(path), format="tf_saved_model", verbose=False)
+    meta["signature"] = signature(serving, meta)
     (path / "metadata.json").write_text(json.dumps(meta, indent=2))
     return path
 

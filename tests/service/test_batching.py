@@ -1,7 +1,6 @@
 """The micro-batcher: merging, order, the wait bound, the queue limit, and equal results."""
 
 import asyncio
-import json
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -9,25 +8,30 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from service.batching import Batcher, Item
-from service.registry import LoadedModel, Registry, get_registry, load_registry
+from service.core.batching import Batcher, Item
+from service.core.registry import BatchOptions, Registry
+from service.core.repository import Repository
+from service.main import build_registry
+from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for
 from tests.service.fake_models import sine_grid
+from tests.service.in_memory import outputs, registry_of, spec_of, use
 
 
 class GatedModel:
-    """A fake model: records each call's batch; the first call waits until `release` is set."""
+    """A fake graph: records each call's batch; the first call waits until `release` is set."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer=lambda batch: {"y": batch * 2}) -> None:
         self.calls: list[np.ndarray] = []
         self.entered, self.release = threading.Event(), threading.Event()
+        self.answer = answer  # each window's own named outputs, by default `y` = 2 * window
 
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
+    def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         self.calls.append(batch.copy())
         self.entered.set()
         assert self.release.wait(10), "the test never released the model"
-        return batch * 2  # each window's own answer, in the shape of a curve model's
+        return self.answer(batch)
 
 
 def windows(first: float, n: int) -> np.ndarray:
@@ -62,7 +66,8 @@ def test_concurrent_requests_merge_into_one_call_in_order():
     assert [len(c) for c in model.calls] == [1, 6]  # the blocked first call, then one merged
     np.testing.assert_array_equal(model.calls[1], np.concatenate(requests))
     for request, result in zip(requests, results, strict=True):
-        np.testing.assert_array_equal(result, request * 2)
+        assert set(result) == {"y"}
+        np.testing.assert_array_equal(result["y"], request * 2)
 
 
 def test_merging_stops_at_max_windows_and_never_splits_a_request():
@@ -71,7 +76,8 @@ def test_merging_stops_at_max_windows_and_never_splits_a_request():
     results = asyncio.run(run_while_busy(batcher, model, requests))
     assert [len(c) for c in model.calls] == [1, 3, 2, 9, 1]  # 9 > max_windows: alone, whole
     for request, result in zip(requests, results, strict=True):
-        np.testing.assert_array_equal(result, request * 2)
+        assert set(result) == {"y"}
+        np.testing.assert_array_equal(result["y"], request * 2)
 
 
 def test_requests_for_different_versions_are_never_merged():
@@ -140,7 +146,7 @@ def test_a_model_error_reaches_every_caller_and_the_worker_goes_on():
         calls.append(len(batch))
         if len(calls) == 1:
             raise ValueError("boom")
-        return batch
+        return {"y": batch}
 
     async def scenario():
         batcher = Batcher("fake")
@@ -150,52 +156,56 @@ def test_a_model_error_reaches_every_caller_and_the_worker_goes_on():
         batcher.stop()
         return result
 
-    np.testing.assert_array_equal(asyncio.run(scenario()), windows(5, 1))
+    np.testing.assert_array_equal(asyncio.run(scenario())["y"], windows(5, 1))
 
 
-def test_registry_get_hands_out_the_name_s_batcher_across_a_version_swap():
-    batcher = Batcher("sine")
-    registry = Registry(
-        {"sine": LoadedModel("sine", 1, {}, lambda b: b)}, batchers={"sine": batcher}
-    )
-    assert registry.get("sine").batcher is batcher
-    registry.models["sine"] = LoadedModel("sine", 2, {}, lambda b: b)  # what hot reload does
-    assert registry.get("sine").batcher is batcher and registry.get("sine").version == 2
+def test_a_new_version_keeps_the_name_s_batcher(fake_models_dir):
+    spec = spec_of(fake_models_dir, "sine")
+    registry = Registry(Repository(fake_models_dir), lambda path: (spec, lambda b: {}),
+                        BatchOptions())  # fmt: skip
+    registry.install(registry.load_version("sine", 1))
+    batcher = registry.model("sine").batcher
+    registry.install(registry.load_version("sine", 2))  # what hot reload does
+    assert registry.model("sine").batcher is batcher and registry.model("sine").version == 2
 
 
 def test_batched_results_equal_unbatched_inference(models_dir):
-    registry = load_registry(models_dir)
+    registry = build_registry(Settings(models_dir=models_dir))
     calls = []
 
-    def counting(model, batch):
-        calls.append(len(batch))
-        return model(batch)
-
     async def scenario(model, requests):
-        batcher = Batcher(model.name, max_windows=256, max_wait_s=0.05, call=counting)
-        results = await asyncio.gather(*(batcher.submit(model, r) for r in requests))
+        def counting(batch):
+            calls.append(len(batch))
+            return model.serve(batch)
+
+        batcher = Batcher(model.name, max_windows=256, max_wait_s=0.05)
+        results = await asyncio.gather(*(batcher.submit(counting, r) for r in requests))
         batcher.stop()
         return results
 
     rng = np.random.default_rng(0)
     for name in ("stock", "sine", "classify"):
-        model = registry.models[name]
-        shape = (model.window, len(model.features))
-        requests = [rng.uniform(1, 2, (n, *shape)).astype(np.float32) for n in (1, 5, 2, 17)]
+        model = registry.model(name)
+        requests = [rng.uniform(1, 2, (n, *model.spec.input_shape)).astype(np.float32)
+                    for n in (1, 5, 2, 17)]  # fmt: skip
         calls.clear()
         results = asyncio.run(scenario(model, requests))
         assert len(calls) < len(requests)  # some requests did share a call
         for request, result in zip(requests, results, strict=True):
-            np.testing.assert_allclose(result, model(request), rtol=1e-5, atol=1e-6)
+            alone = model.serve(request)
+            assert set(result) == set(alone) == set(model.spec.outputs)
+            for output, values in alone.items():
+                np.testing.assert_allclose(result[output], values, rtol=1e-5, atol=1e-6)
+    registry.stop()
 
 
 def test_full_queue_answers_429_with_retry_after(fake_models_dir):
-    model = GatedModel()
-    batcher = Batcher("sine", queue_size=1)
-    meta = json.loads((fake_models_dir / "sine" / "1" / "metadata.json").read_text())
-    registry = Registry({"sine": LoadedModel("sine", 1, meta, model)}, batchers={"sine": batcher})
+    spec = spec_of(fake_models_dir, "sine")
+    model = GatedModel(lambda batch: outputs(spec, batch, 0.5))
+    registry = registry_of(fake_models_dir, "sine", model, batching=BatchOptions(queue_size=1))
+    batcher = registry.model("sine").batcher
     client = client_for(fake_models_dir)
-    client.app.dependency_overrides[get_registry] = lambda: registry
+    use(client.app, registry)
     body = {"x": sine_grid(100)}
     with client, ThreadPoolExecutor(2) as pool:
         running = pool.submit(client.post, "/predict/sine", json=body)  # held inside the model
@@ -208,5 +218,6 @@ def test_full_queue_answers_429_with_retry_after(fake_models_dir):
         response = client.post("/predict/sine", json=body)
         model.release.set()
         assert running.result().status_code == 200 and queued.result().status_code == 200
+    registry.stop()
     assert_error(response, 429, "overloaded")
     assert response.headers["Retry-After"] == "1"

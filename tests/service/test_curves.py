@@ -4,8 +4,8 @@ import math
 
 import pytest
 
+from service.core.inputs import MAX_WINDOWS
 from service.examples import CLASSIFY_X, SINE_X
-from service.schemas import MAX_WINDOWS
 from tests.service.checks import assert_error
 from tests.service.fake_models import sine_grid
 

@@ -42,4 +42,8 @@ def test_tf_serving_instances_file_matches_the_native_answer(committed_client):
     served = committed_client.post(
         "/v1/models/stock:predict", content=(EXAMPLES / "instances.json").read_bytes()
     ).json()
-    assert served["predictions"] == [[pytest.approx(native["next_close"], rel=1e-6)]]
+    [prediction] = served["predictions"]  # every named output of the signature
+    assert prediction["next_close"] == [pytest.approx(native["next_close"], rel=1e-6)]
+    assert [prediction["lower"][0], prediction["upper"][0]] == pytest.approx(
+        [native["intervals"][-1]["lower"], native["intervals"][-1]["upper"]], rel=1e-6
+    )

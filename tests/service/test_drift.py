@@ -3,10 +3,9 @@
 import json
 import math
 
-import numpy as np
 import pytest
 
-from service import drift, metrics
+from service.core import metrics
 from service.examples import CLASSIFY_X, SINE_X, STOCK_ROWS
 from tests.service.conftest import COMMITTED_MODELS
 
@@ -24,18 +23,10 @@ def scaled(rows: list[dict], factor: float) -> list[dict]:
     return [{k: v * factor if k in prices else v for k, v in row.items()} for row in rows]
 
 
-def test_scale_free_matches_the_training_layer():
-    from training.models import ScaleFree  # tests may import training; the service never does
+def test_the_graph_scale_free_inputs_reproduce_the_stored_statistics():
+    """The drift values the export returns are the inputs its statistics were computed on."""
+    import tensorflow as tf
 
-    features = ["open", "high", "low", "close", "volume", "money", "change"]
-    rng = np.random.default_rng(0)
-    batch = rng.uniform(1, 5000, size=(8, 20, len(features))).astype("float32")
-    batch[..., features.index("change")] -= 2500  # passes through, sign and all
-    graph = np.asarray(ScaleFree(features)(batch))
-    np.testing.assert_allclose(drift.scale_free(batch, features), graph, rtol=1e-5, atol=1e-6)
-
-
-def test_scale_free_on_training_windows_reproduces_the_stored_statistics():
     from training import data
     from training.windows import chronological_split
 
@@ -50,20 +41,14 @@ def test_scale_free_on_training_windows_reproduces_the_stored_statistics():
         config["val_fraction"],
         config["test_fraction"],
     )
-    inputs = drift.scale_free(train.inputs.astype("float32"), features).reshape(-1, len(features))
+    version = max(int(p.name) for p in (COMMITTED_MODELS / "stock").iterdir() if p.name.isdigit())
+    loaded = tf.saved_model.load(str(COMMITTED_MODELS / "stock" / str(version)))
+    values = loaded.serve(tf.constant(train.inputs.astype("float32")))["drift_value"].numpy()
+    inputs = values.reshape(-1, len(features))
     for i, name in enumerate(features):
         stored = meta["statistics"]["inputs"][name]
         assert inputs[:, i].mean() == pytest.approx(stored["mean"], rel=1e-3, abs=1e-5)
         assert inputs[:, i].std() == pytest.approx(stored["std"], rel=1e-3)
-
-
-def test_rule_falls_back_to_defaults_without_a_drift_section():
-    stock = {"input": {"features": ["open", "close"]}}
-    curve = {"input": {"features": ["x"]}}
-    assert drift.rule(stock) == drift.Rule("z_score", drift.DEFAULT_Z_THRESHOLD)
-    assert drift.rule(curve) == drift.Rule("outside_range", drift.DEFAULT_RANGE_TOLERANCE)
-    stored = {**stock, "drift": {"measure": "z_score", "threshold": 4.5}}
-    assert drift.rule(stored) == drift.Rule("z_score", 4.5)
 
 
 def test_sine_window_in_the_trained_range_has_no_warning(committed_client):
@@ -114,13 +99,10 @@ def test_warnings_are_counted_per_model(committed_client):
 
 
 def test_fresh_exports_store_the_rule_the_service_reads(client, models_dir):
-    """The committed models predate the `drift` section; a new export carries it."""
+    """A new export carries the drift rule, and the card shows it."""
     stock = json.loads(next((models_dir / "stock").glob("*/metadata.json")).read_text())
     assert stock["drift"]["measure"] == "z_score" and stock["drift"]["threshold"] == 6.0
     assert 0 <= stock["drift"]["train_windows_flagged"] < 0.2
     card = client.get("/models/sine").json()
-    assert card["drift"] == {
-        "measure": "outside_range",
-        "threshold": 0.0,
-        "stored_with_model": True,
-    }
+    assert card["drift"]["measure"] == "outside_range" and card["drift"]["threshold"] == 0.0
+    assert card["drift"]["output"] == "drift_score" and card["drift"]["stored_with_model"]

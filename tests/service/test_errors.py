@@ -5,12 +5,13 @@ import logging
 import numpy as np
 import pytest
 
+from service.core.registry import Registry
 from service.examples import SINE_X, STOCK_ROWS
 from service.main import create_app
-from service.registry import LoadedModel, Registry, get_registry
 from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for
+from tests.service.in_memory import outputs, registry_of, spec_of, use
 
 JSON = {"content-type": "application/json"}
 
@@ -44,43 +45,73 @@ def test_validation_detail_locates_the_field(client):
     assert body["detail"] == [{"loc": ["body", "x", 0], "msg": "must be a number"}]
 
 
-def fixed_registry(output: np.ndarray) -> Registry:
-    """A registry whose sine model answers `output` whatever it is asked."""
-    meta = {"input": {"window": 20, "features": ["x"]}}
-    return Registry({"sine": LoadedModel("sine", 7, meta, lambda batch: output)})
+def fixed_registry(models_dir, value: float) -> Registry:
+    """A registry whose sine model (version 7, no interval) predicts `value` for every x."""
+    spec = spec_of(models_dir, "sine")
+    return registry_of(models_dir, "sine", lambda batch: outputs(spec, batch, value), version=7)
 
 
-def test_registry_override_replaces_the_models(models_dir):
-    client = client_for(models_dir)
-    client.app.dependency_overrides[get_registry] = lambda: fixed_registry(np.ones((1, 20, 1)))
+def test_registry_override_replaces_the_models(fake_models_dir):
+    client, registry = client_for(fake_models_dir), fixed_registry(fake_models_dir, 1.0)
+    use(client.app, registry)
     with client:
         body = client.post("/predict/sine", json={"x": SINE_X}).json()
+    registry.stop()
     expected = {"model": "sine", "version": 7, "y": [1.0] * 20, "intervals": None, "warnings": []}
     assert body == expected
 
 
-def test_non_finite_model_output_is_422_not_nan(models_dir):
-    client = client_for(models_dir)
-    output = np.full((1, 20, 1), np.nan, dtype=np.float32)
-    client.app.dependency_overrides[get_registry] = lambda: fixed_registry(output)
+def test_non_finite_model_output_is_422_not_nan(fake_models_dir):
+    client, registry = client_for(fake_models_dir), fixed_registry(fake_models_dir, np.nan)
+    use(client.app, registry)
     with client:
         response = client.post("/predict/sine", json={"x": SINE_X})
+    registry.stop()
     assert_error(response, 422, "outside what the model can handle")
 
 
-def test_unexpected_error_is_bare_500_and_logged(models_dir, caplog):
-    def broken(batch):
-        raise RuntimeError("tensorflow exploded at /secret/path.py")
+def broken(batch):
+    raise RuntimeError("tensorflow exploded at /secret/path.py")
 
-    meta = {"input": {"window": 20, "features": ["x"]}}
-    registry = Registry({"sine": LoadedModel("sine", 1, meta, broken)})
-    client = client_for(models_dir, raise_server_exceptions=False)
-    client.app.dependency_overrides[get_registry] = lambda: registry
+
+def test_unexpected_error_is_bare_500_and_logged(fake_models_dir, caplog):
+    registry = registry_of(fake_models_dir, "sine", broken)
+    client = client_for(fake_models_dir, raise_server_exceptions=False)
+    use(client.app, registry)
     with client, caplog.at_level(logging.ERROR, logger="service"):
         response = client.post("/predict/sine", json={"x": SINE_X})
+    registry.stop()
     assert response.json() == {"error": "internal error", "detail": []}
     assert response.status_code == 500 and "secret" not in response.text
     assert "tensorflow exploded" in caplog.text
+
+
+def test_unexpected_500_logs_exactly_one_traceback(fake_models_dir, caplog):
+    registry = registry_of(fake_models_dir, "sine", broken)
+    client = client_for(fake_models_dir)  # raise_server_exceptions on: nothing escapes the app
+    use(client.app, registry)
+    with client:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG):  # every logger: ours, uvicorn's, Starlette's
+            response = client.post("/predict/sine", json={"x": SINE_X})
+    registry.stop()
+    assert response.status_code == 500
+    tracebacks = [r for r in caplog.records if r.exc_info is not None]
+    assert len(tracebacks) == 1, [r.getMessage() for r in caplog.records]
+    assert "RuntimeError: tensorflow exploded" in caplog.text
+    assert caplog.text.count("Traceback (most recent call last)") == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/health/live", "/health/ready", "/models", "/models/sine", "/v1/models/sine",
+     "/v1/models/sine/metadata", "/v2/health/ready"],
+)  # fmt: skip
+def test_head_answers_on_get_routes_without_a_body(fake_client, path):
+    get, head = fake_client.get(path), fake_client.head(path)
+    assert get.status_code == 200 and get.content
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
 
 
 def test_routes_before_startup_answer_503():

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from service import inference
-from service.registry import candidate_versions, load_version
+from service.core import inference, loader
+from service.core.repository import Repository
 
 
 def test_bucket_for_picks_the_smallest_that_holds_the_batch():
@@ -20,11 +20,16 @@ def test_pad_to_repeats_the_last_window():
 
 
 def test_xla_buckets_answer_like_the_plain_function(models_dir):
-    path = candidate_versions(models_dir / "stock")[0]
-    plain = load_version(path)
-    xla = load_version(path, inference.Options(xla=True, buckets=(1, 4)))
-    assert sorted(xla.serve.compiled) == [1, 4] and not plain.serve.compiled
+    repository = Repository(models_dir)
+    path = repository.path("stock", repository.listing()["stock"][0])
+    spec, plain = loader.load(path)
+    _, xla = loader.load(path, inference.Options(xla=True, buckets=(1, 4)))
+    assert sorted(xla.compiled) == [1, 4] and not plain.compiled
     rng = np.random.default_rng(0)
     for n in (1, 3, 4, 9):  # 9 exceeds every bucket: the dynamic-shape function
-        batch = rng.uniform(1, 2, (n, plain.window, len(plain.features))).astype(np.float32)
-        np.testing.assert_allclose(xla(batch), plain(batch), rtol=1e-5, atol=1e-5)
+        batch = rng.uniform(1, 2, (n, *spec.input_shape)).astype(np.float32)
+        fast, slow = xla(batch), plain(batch)
+        assert set(fast) == set(slow) == set(spec.outputs)
+        for name, values in slow.items():
+            assert fast[name].shape == values.shape and len(values) == n  # padding dropped
+            np.testing.assert_allclose(fast[name], values, rtol=1e-5, atol=1e-5)

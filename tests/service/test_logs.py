@@ -9,10 +9,9 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from service import context
-from service.context import HEADER
+from service.core import context
+from service.core.logs import JsonFormatter, TextFormatter
 from service.examples import SINE_X
-from service.logs import JsonFormatter, TextFormatter
 from service.main import create_app
 from service.settings import Settings
 
@@ -46,7 +45,9 @@ def json_lines(text: str) -> list[dict]:
 
 def test_uvicorn_access_log_is_json_with_request_fields(models_dir, capsys):
     with served(Settings(models_dir=models_dir, log_format="json")) as url:
-        sent = httpx.post(f"{url}/predict/sine", json={"x": SINE_X}, headers={HEADER: "t-42"})
+        sent = httpx.post(
+            f"{url}/predict/sine", json={"x": SINE_X}, headers={"x-request-id": "t-42"}
+        )
         assert sent.status_code == 200
         assert httpx.get(f"{url}/models/no-such-model").status_code == 404
     lines = json_lines(capsys.readouterr().err)  # every line parses, or this raises
@@ -79,7 +80,7 @@ def record(msg: str, exc_info=None) -> logging.LogRecord:
 
 
 def test_json_line_carries_request_id_and_traceback_on_one_line():
-    token = context.request_id.set("abc-123")
+    token = context.current.set(context.Request("abc-123"))
     try:
         raise ValueError("boom")
     except ValueError:
@@ -87,11 +88,18 @@ def test_json_line_carries_request_id_and_traceback_on_one_line():
 
         line = JsonFormatter().format(record("failed", sys.exc_info()))
     finally:
-        context.request_id.reset(token)
+        context.current.reset(token)
     assert "\n" not in line
     parsed = json.loads(line)
     assert parsed["request_id"] == "abc-123" and parsed["level"] == "ERROR"
     assert parsed["message"] == "failed" and "ValueError: boom" in parsed["exc"]
+
+
+def test_a_key_in_the_query_string_never_reaches_the_access_log(models_dir, capsys):
+    with served(Settings(models_dir=models_dir, log_format="json")) as url:
+        httpx.get(f"{url}/health/live?api_key=s3cret-value&x=1")
+    out = capsys.readouterr().err
+    assert "s3cret-value" not in out and "api_key=***&x=1" in out
 
 
 def test_lines_outside_a_request_have_no_request_fields():

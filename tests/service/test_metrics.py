@@ -1,13 +1,11 @@
 """GET /metrics: Prometheus text that counts by route template, status and model."""
 
-from types import SimpleNamespace
-
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.core.metrics import RegistryState
 from service.examples import SINE_X
 from service.main import create_app
-from service.metrics import RegistryState
 from service.settings import Settings
 from tests.service.conftest import client_for
 
@@ -67,7 +65,7 @@ def test_inference_latency_and_batch_size_per_model(client):
 
 
 def test_loaded_model_versions_gauge(models_dir):
-    with client_for(models_dir) as client:  # the gauge follows the app started last
+    with client_for(models_dir) as client:  # each app's /metrics shows its own models
         served = client.get("/health/ready").json()["models"]
         samples = scrape(client)
     assert served
@@ -87,12 +85,7 @@ def test_process_memory_is_exported(client):
 
 
 def test_queue_depth_read_from_the_batchers_at_scrape_time():
-    registry = SimpleNamespace(
-        models={"sine": SimpleNamespace(version=7)},
-        batchers={"sine": SimpleNamespace(queue=SimpleNamespace(qsize=lambda: 3))},
-    )
-    state = RegistryState()
-    state.registry = registry
+    state = RegistryState(lambda: ({"sine": 7}, {}, {"sine": 3}))
     families = {f.name: f for f in state.collect()}
     [depth] = families["lstm_model_queue_depth"].samples
     assert depth.labels == {"model": "sine"} and depth.value == 3

@@ -2,7 +2,7 @@
 
 import pytest
 
-from service.schemas import MAX_WINDOWS
+from service.core.inputs import MAX_WINDOWS
 from tests.service.checks import assert_error
 
 

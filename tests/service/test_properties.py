@@ -9,9 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from service.errors import InputError
-from service.predict import curve_batch, stock_batch
-from service.schemas import F32_MAX, MAX_WINDOWS, SineRequest, StockRequest
+from service.api.native import predict
+from service.api.native.schemas import SineRequest, StockRequest
+from service.core import inputs
+from service.core.errors import InputError
+from service.core.inputs import F32_MAX, MAX_WINDOWS
+from tests.service.fake_models import STOCK_RULES
+from tests.service.in_memory import spec_for
 
 FEATURES = ["open", "high", "low", "close", "volume"]
 PROPS = settings(max_examples=60, deadline=None, database=None)
@@ -70,11 +74,12 @@ def test_any_json_is_accepted_or_a_validation_error(body):
 @given(rows=valid_rows(max_size=30), window=st.integers(1, 12))
 def test_stock_batch_is_every_sliding_window_in_feature_order(rows, window):
     request = StockRequest.model_validate({"rows": rows})
+    spec = spec_for(FEATURES, window, STOCK_RULES)
     if not window <= len(rows) <= window + MAX_WINDOWS - 1:
         with pytest.raises(InputError):
-            stock_batch(request, FEATURES, window)
+            inputs.stock_table(spec, predict.table(request.rows, spec.features))
         return
-    batch = stock_batch(request, FEATURES, window)
+    batch = inputs.stock_table(spec, predict.table(request.rows, spec.features))
     table = np.array([[r[f] for f in FEATURES] for r in rows], dtype=np.float32)
     assert batch.shape == (len(rows) - window + 1, window, len(FEATURES))
     for k in range(len(batch)):
@@ -88,14 +93,27 @@ finite = st.floats(min_value=-F32_MAX, max_value=F32_MAX, allow_nan=False)
 @given(windows=st.lists(st.lists(finite, min_size=1, max_size=6), min_size=1, max_size=5),
        window=st.integers(1, 6), nested=st.booleans())  # fmt: skip
 def test_curve_batch_keeps_values_or_names_the_bad_window(windows, window, nested):
-    x = windows if nested else windows[0]
-    lengths = [len(w) for w in (windows if nested else [x])]
+    spec = spec_for(["x"], window)
+    x = SineRequest.model_validate({"x": windows if nested else windows[0]}).x
+    was_nested = isinstance(x[0], list)  # what the route reads off the parsed body
+    lengths = [len(w) for w in (windows if nested else windows[:1])]
+    assert was_nested == nested
     if any(n != window for n in lengths):
         with pytest.raises(InputError) as caught:
-            curve_batch(x, window)
+            windows_of(spec, x, was_nested)
         bad = next(i for i, n in enumerate(lengths) if n != window)
-        assert caught.value.loc == (["body", "x", bad] if nested else ["body", "x"])
+        assert caught.value.loc == (("x", bad) if nested else ("x",))
         return
-    batch, was_nested = curve_batch(x, window)
-    assert was_nested == nested and batch.shape == (len(lengths), window, 1)
-    np.testing.assert_array_equal(batch[..., 0], np.asarray(windows if nested else [x], np.float32))
+    batch = windows_of(spec, x, was_nested)
+    assert batch.shape == (len(lengths), window, 1)
+    np.testing.assert_array_equal(
+        batch[..., 0], np.asarray(windows if nested else windows[:1], np.float32)
+    )
+
+
+def windows_of(spec, x: list, nested: bool) -> np.ndarray:
+    """The curve routes' batch, with their error locations (`x[i]`, or `x` for one window)."""
+    try:
+        return inputs.windows(spec, x if nested else [x])
+    except InputError as exc:
+        raise predict._curve_error(exc, nested) from None

@@ -8,27 +8,33 @@ from pathlib import Path
 
 import pytest
 
+from service.core.inputs import MAX_WINDOWS
+from service.core.repository import Repository
 from service.examples import SINE_X, STOCK_ROWS
-from service.registry import NoModelsError, candidate_versions, load_registry
-from service.schemas import MAX_WINDOWS
+from service.main import build_registry
+from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for
 from tests.service.fake_models import copy_models, write_fake_model
 
 
-def test_candidate_versions_newest_first_and_complete_only(tmp_path):
-    for version in ("1", "2", "10", "0", "latest", "3"):
-        (tmp_path / version).mkdir()
-    for version in ("1", "2", "10", "0", "latest"):
-        (tmp_path / version / "saved_model.pb").touch()
-        (tmp_path / version / "metadata.json").touch()
-    assert [p.name for p in candidate_versions(tmp_path)] == ["10", "2", "1"]
+def load_registry(models_dir: Path):
+    return build_registry(Settings(models_dir=models_dir))
+
+
+def test_versions_newest_first_and_complete_only(tmp_path):
+    for version in ("1", "2", "10", "0", "latest", "3", "01", "\u00b2", "\u0663"):
+        (tmp_path / "m" / version).mkdir(parents=True)
+        if version != "3":
+            (tmp_path / "m" / version / "saved_model.pb").touch()
+            (tmp_path / "m" / version / "metadata.json").touch()
+    assert Repository(tmp_path).listing() == {"m": [10, 2, 1]}
 
 
 def test_registry_serves_newest_version(fake_models_dir, tmp_path):
     copy_models(fake_models_dir, tmp_path, ["sine"])
     write_fake_model(tmp_path, "sine", version=2)
-    assert load_registry(tmp_path).get("sine").version == 2
+    assert load_registry(tmp_path).model("sine").version == 2
 
 
 def test_corrupt_newest_version_is_logged_and_skipped(fake_models_dir, tmp_path, caplog):
@@ -39,8 +45,8 @@ def test_corrupt_newest_version_is_logged_and_skipped(fake_models_dir, tmp_path,
     (broken / "metadata.json").write_text(json.dumps({"input": {"window": 20, "features": ["x"]}}))
     with caplog.at_level(logging.ERROR, logger="service"):
         registry = load_registry(tmp_path)
-    assert registry.get("sine").version == 1
-    assert f"skipping model directory {broken}" in caplog.text
+    assert registry.model("sine").version == 1
+    assert "model sine version 2 not loaded" in caplog.text
 
 
 def test_model_without_loadable_version_is_listed_as_failed(fake_models_dir, tmp_path):
@@ -52,7 +58,7 @@ def test_model_without_loadable_version_is_listed_as_failed(fake_models_dir, tmp
 
 
 def test_no_models_refuses_to_start(tmp_path):
-    with pytest.raises(NoModelsError, match=str(tmp_path)), client_for(tmp_path):
+    with pytest.raises(RuntimeError, match=str(tmp_path)), client_for(tmp_path):
         pass
 
 

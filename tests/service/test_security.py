@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from service.api.gate import _authorized as authorized
 from service.examples import SINE_X
 from service.main import create_app
-from service.security import authorized
 from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.fake_models import copy_models
@@ -82,11 +82,22 @@ def test_key_from_file(sine_dir, tmp_path):
 
 def test_empty_key_file_refuses_to_start(sine_dir, tmp_path):
     (tmp_path / "key").write_text("\n")
-    with (
-        pytest.raises(ValueError, match="empty"),
-        app_client(sine_dir, api_key_file=tmp_path / "key"),
-    ):
-        pass
+    with pytest.raises(ValueError, match="empty"):  # when the app is built, before any model loads
+        create_app(Settings(models_dir=sine_dir, api_key_file=tmp_path / "key"))
+
+
+def test_missing_key_file_refuses_to_start(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere"):  # no models needed to find out
+        create_app(Settings(models_dir=tmp_path / "no-models", api_key_file=tmp_path / "nowhere"))
+
+
+def test_several_authorization_headers_are_400(keyed):
+    for first, second in [(KEY, KEY), ("wrong", KEY), (KEY, "wrong")]:
+        headers = [("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {second}")]
+        response = keyed.post("/predict/sine", json={"x": SINE_X}, headers=headers)
+        assert_error(response, 400, "one Authorization header")
+    response = keyed.get("/models", headers=[("Authorization", f"Bearer {KEY}")] * 2)
+    assert_error(response, 400, "one Authorization header")
 
 
 def test_without_a_key_everything_is_open(fake_client):

@@ -1,0 +1,208 @@
+"""The one ASGI middleware: what every HTTP request needs, in one pass over its headers.
+
+On the way in: the request ID (the client's `X-Request-ID` when it is a short token), the API
+key (exactly one `Authorization: Bearer <key>`, constant-time compare; probes and CORS
+preflights exempt), and the body gates (413 over MAX_BODY_BYTES, from Content-Length or as
+soon as the bytes read pass it; 415 for a body that is not JSON). On the way out: the
+`X-Request-ID` header, the status and duration the access log line reads, the request
+metrics, and for an unexpected error one logged traceback and the JSON 500. The only `send`
+wrapper of the stack: each layer would cost every request.
+"""
+
+import hmac
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api.body import encode
+from service.api.errors import error_body
+from service.core import context, metrics
+
+log = logging.getLogger("service.api")
+
+OPEN_PATHS = ("/health/", "/v2/health/")  # probes work without the key (kubelet sends none)
+ANY_CONTENT_TYPE = ("/v1/",)  # TF Serving reads every body as JSON, whatever its type says
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+_SAFE_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
+_ID_HEADER = b"x-request-id"
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    api_key: bytes | None = None
+    max_body_bytes: int = 1 << 20
+    cors_origins: tuple[str, ...] = ()
+
+
+def is_json(content_type: bytes) -> bool:
+    """`application/json`, `text/json` or `application/<anything>+json`, parameters ignored."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media in (b"application/json", b"text/json") or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
+
+
+class Gate:
+    def __init__(self, app: ASGIApp, settings: GateSettings) -> None:
+        self.settings, self.key = settings, settings.api_key
+        self.app = app if not settings.cors_origins else CORSMiddleware(
+            app,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )  # fmt: skip
+        self.counters: dict[tuple[str, str, int], Any] = {}  # label children, looked up once
+        self.timers: dict[tuple[str, str], Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # no route speaks it: refused before any app code
+            await receive()
+            return await send({"type": "websocket.close", "code": 1008})
+        if scope["type"] != "http":  # the lifespan
+            return await self.app(scope, receive, send)
+        rid = auth = length = ctype = None
+        auths, chunked, preflight = 0, False, False
+        for name, value in scope["headers"]:  # one pass over the headers
+            if name == _ID_HEADER:
+                rid = value
+            elif name == b"authorization":
+                auth, auths = value, auths + 1
+            elif name == b"content-length":
+                length = value
+            elif name == b"content-type":
+                ctype = value
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"access-control-request-method":
+                preflight = True
+        request = context.begin(
+            rid.decode() if rid is not None and _SAFE_ID.fullmatch(rid) else context.new_id()
+        )
+        id_header = (_ID_HEADER, request.request_id.encode())
+
+        method, path = scope["method"], scope["path"]
+        head = method == "HEAD"  # answered as GET without the body, wherever GET is
+        if head:
+            scope = {**scope, "method": "GET"}
+
+        async def send_observed(message: Message) -> None:
+            if head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            if message["type"] == "http.response.start":  # the access log line is written now
+                request.route = getattr(scope.get("route"), "path", None) or request.route
+                request.status = message["status"]
+                request.duration_ms = round((time.perf_counter() - request.start) * 1000, 2)
+                message["headers"] = [*message.get("headers", ()), id_header]
+            await send(message)
+
+        try:
+            refusal = self.refuse(method, path, auth, auths, preflight, length, ctype, chunked)
+            if refusal is not None:
+                return await _answer(refusal, scope, receive, send_observed)
+            if length not in (None, b"0") or chunked:
+                body = await _read(receive, self.settings.max_body_bytes)
+                if body is None:
+                    return await _answer(_too_large(self.settings), scope, receive, send_observed)
+                receive = _replay(body, receive)
+            await self.app(scope, receive, send_observed)
+        except Exception:
+            log.exception("unhandled error on %s %s", method, path)
+            if request.status is None:  # nothing sent yet: the client gets the JSON 500
+                await _answer(encode(error_body("internal error"), 500), scope, receive,
+                              send_observed)  # fmt: skip
+            request.status = request.status or 500
+        finally:
+            self.record(scope, request, method)
+
+    def refuse(self, method, path, auth, auths, preflight, length, ctype, chunked) -> Any:
+        """The answer for a request refused before the app sees it, or None."""
+        if self.key is not None and not path.startswith(OPEN_PATHS):
+            cors_preflight = method == "OPTIONS" and preflight and self.settings.cors_origins
+            if auths > 1:
+                return encode(error_body("send one Authorization header, not several"), 400)
+            if not cors_preflight and not _authorized(auth, self.key):
+                body = error_body("missing or wrong API key: send Authorization: Bearer <key>")
+                answer = encode(body, 401)
+                answer.headers["WWW-Authenticate"] = "Bearer"
+                return answer
+        if length is not None:
+            if not length.isdigit():
+                return encode(error_body("Content-Length must be a number of bytes"), 400)
+            if int(length) > self.settings.max_body_bytes:
+                return _too_large(self.settings)
+        has_body = chunked or (length is not None and length != b"0")
+        needs_json = method in BODY_METHODS and has_body and not path.startswith(ANY_CONTENT_TYPE)
+        if needs_json and (ctype is None or not is_json(ctype)):
+            message = "the request body must be JSON: send Content-Type: application/json"
+            answer = encode(error_body(message), 415)
+            answer.headers["Connection"] = "close"
+            return answer
+        return None
+
+    def record(self, scope: Scope, request: context.Request, method: str) -> None:
+        route = getattr(scope.get("route"), "path", None) or request.route
+        status = request.status or 500
+        key = (route, method, status)
+        counter = self.counters.get(key)
+        if counter is None:
+            counter = self.counters[key] = metrics.HTTP_REQUESTS.labels(route, method, str(status))
+        counter.inc()
+        timer = self.timers.get(key[:2])
+        if timer is None:
+            timer = self.timers[key[:2]] = metrics.HTTP_LATENCY.labels(route, method)
+        timer.observe(time.perf_counter() - request.start)
+
+
+def _authorized(header: bytes | None, key: bytes) -> bool:
+    scheme, _, given = (header or b"").partition(b" ")
+    return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), key)
+
+
+def _too_large(settings: GateSettings) -> Any:
+    limit = settings.max_body_bytes
+    answer = encode(error_body(f"the request body is larger than the limit of {limit} bytes"), 413)
+    answer.headers["Connection"] = "close"  # the unread body cannot be skipped on this connection
+    return answer
+
+
+async def _answer(response: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    await response(scope, receive, send)
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as the bytes read pass the limit."""
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body", False) or message["type"] != "http.request":
+        return body if len(body) <= limit else None
+    chunks, seen = [body], len(body)
+    while message.get("more_body", False):
+        message = await receive()
+        if message["type"] != "http.request":  # client gone: the app sees what came
+            break
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` for the app: the buffered body once, then the real channel (disconnects)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed

@@ -1,0 +1,1 @@
+"""The service's own REST API: /predict/stock, /predict/sine, /classify, health and models."""

@@ -1,0 +1,149 @@
+"""What a version directory's `metadata.json` must hold (format 2), read and checked once.
+
+The service knows a model only through this: features, window, the input rules of its raw
+rows, the names and roles of the serving signature's outputs, the interval level and the drift
+rule. docs/artifact.md is the human-readable contract; training/export.py writes it.
+"""
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from service.core.errors import format_loc
+
+FORMAT = 2
+MAX_METADATA_BYTES = 1 << 20  # a larger metadata.json is refused unread
+Role = Literal["prediction", "interval_lower", "interval_upper", "drift_value", "drift_score"]
+
+
+class ArtifactError(ValueError):
+    """A version directory that cannot be served; the message says which file and rule."""
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class LogRatio(_Open):
+    features: list[str]
+    denominator: str
+
+
+class Rules(_Open):
+    """Rules on raw input rows; feature names refer to `input.features`."""
+
+    positive: list[str] = []
+    non_negative: list[str] = []
+    log_ratio: LogRatio | None = None
+    ordered: list[tuple[str, str]] = []  # (a, b): a <= b on every row
+
+
+class Input(_Open):
+    features: list[str] = Field(min_length=1)
+    window: int = Field(gt=0, le=10_000)
+    dtype: Literal["float32"] = "float32"
+    rules: Rules = Rules()
+
+
+class Tensor(_Open):
+    shape: list[int | None]
+    role: Role | None = None
+    dtype: Literal["float32"] = "float32"
+
+
+class Signature(_Open):
+    name: str = "serving_default"
+    inputs: dict[str, Tensor] = Field(min_length=1, max_length=1)
+    outputs: dict[str, Tensor] = Field(min_length=1)
+
+
+class Interval(_Open):
+    level: float = Field(gt=0, lt=1)
+
+
+class Drift(_Open):
+    measure: Literal["z_score", "outside_range"]
+    threshold: float = Field(ge=0, allow_inf_nan=False)
+
+
+class Metadata(_Open):
+    format: Literal[2]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    task: Literal["regression", "classification"]
+    input: Input
+    signature: Signature
+    interval: Interval | None = None
+    drift: Drift
+
+    @field_validator("signature")
+    @classmethod
+    def _roles(cls, signature: Signature) -> Signature:
+        roles = [t.role for t in signature.outputs.values()]
+        for role in ("prediction", "drift_value", "drift_score"):
+            if roles.count(role) != 1:
+                raise ValueError(f"needs exactly one output with role {role!r}")
+        if roles.count("interval_lower") != roles.count("interval_upper"):
+            raise ValueError("interval_lower and interval_upper go together")
+        return signature
+
+
+class Spec:
+    """The parts of the metadata the request path reads, resolved once at load."""
+
+    def __init__(self, meta: Metadata, raw: dict[str, Any]) -> None:
+        self.meta, self.raw = meta, raw
+        self.name, self.task = meta.name, meta.task
+        self.window, self.features = meta.input.window, tuple(meta.input.features)
+        self.rules = meta.input.rules
+        self.signature_name = meta.signature.name
+        self.input_name = next(iter(meta.signature.inputs))
+        self.outputs = dict(meta.signature.outputs)
+        by_role = {t.role: name for name, t in self.outputs.items() if t.role}
+        self.prediction: str = by_role["prediction"]
+        self.lower: str | None = by_role.get("interval_lower")
+        self.upper: str | None = by_role.get("interval_upper")
+        self.drift_value: str = by_role["drift_value"]
+        self.drift_score: str = by_role["drift_score"]
+        self.level = meta.interval.level if meta.interval and self.lower else None
+        self.drift = meta.drift
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        return self.window, len(self.features)
+
+    def output_shape(self, name: str) -> tuple[int | None, ...]:
+        return tuple(self.outputs[name].shape)
+
+
+def read(path: Path) -> Spec:
+    """The checked metadata of the version directory `path` (ArtifactError if unusable)."""
+    file = path / "metadata.json"
+    size = file.stat().st_size
+    if size > MAX_METADATA_BYTES:
+        raise ArtifactError(f"{file}: {size} bytes, over the limit of {MAX_METADATA_BYTES}")
+    text = file.read_bytes()
+    try:
+        meta = Metadata.model_validate_json(text)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = format_loc(tuple(err["loc"]))
+        raise ArtifactError(f"{file}: {where}: {err['msg']}") from None
+    spec = Spec(meta, json.loads(text))
+    _check_names(spec, file)
+    return spec
+
+
+def _check_names(spec: Spec, file: Path) -> None:
+    features = set(spec.features)
+    rules = spec.rules
+    named = [*rules.positive, *rules.non_negative, *(n for pair in rules.ordered for n in pair)]
+    if rules.log_ratio:
+        named += [*rules.log_ratio.features, rules.log_ratio.denominator]
+    unknown = sorted(set(named) - features)
+    if unknown:
+        raise ArtifactError(f"{file}: input.rules name unknown features {unknown}")
+    if not math.isfinite(spec.drift.threshold):
+        raise ArtifactError(f"{file}: drift.threshold must be finite")

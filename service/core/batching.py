@@ -1,0 +1,164 @@
+"""Dynamic micro-batching: concurrent requests for one model merged into one model call.
+
+One `Batcher` per model name, each with a bounded queue and a dedicated worker thread
+(model calls never run on the event loop). The worker takes the oldest request, adds
+whatever else is queued for the same model object, waiting for more at most until the
+oldest request has been queued `max_wait_s`, runs one call on the concatenated windows
+and hands each request its own rows back, in order. A request's own windows are never
+split: one larger than `max_windows` goes through alone, in one call.
+
+Each queued item carries the serving function of the version it was resolved with, and a
+call only merges items of the same one: when hot reload swaps a new version in, queued and
+running requests finish on the version they started with, the next ones use the new one.
+The batcher is attached to each version when it loads (service.core.registry), one per
+model name, so a new version keeps its name's queue and worker.
+"""
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from service.core import metrics
+from service.core.errors import Overloaded
+
+log = logging.getLogger(__name__)
+
+Serve = Callable[[np.ndarray], dict[str, np.ndarray]]  # one version's graph, in the worker
+
+
+@dataclass(eq=False)
+class Item:
+    """One request waiting for the model: its windows `(n, window, features)` and its answer."""
+
+    serve: Serve
+    batch: np.ndarray
+    future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+_STOP = object()
+
+
+class Batcher:
+    """The queue and worker thread of one model name."""
+
+    def __init__(
+        self,
+        name: str,
+        max_windows: int = 64,
+        max_wait_s: float = 0.0,
+        queue_size: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name, self.max_windows, self.max_wait_s = name, max_windows, max_wait_s
+        self.clock = clock
+        self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.carry: Item | None = None  # taken from the queue but left for the next call
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    async def submit(self, serve: Serve, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """`serve(batch)`, computed in one call shared with concurrent requests."""
+        if self.thread is None:
+            self.start()
+        loop = asyncio.get_running_loop()
+        item = Item(serve, batch, loop.create_future(), loop, self.clock())
+        try:
+            self.queue.put_nowait(item)
+        except queue.Full:
+            raise Overloaded(self.name) from None
+        return await item.future
+
+    def start(self) -> None:
+        """Start the worker thread (once; `submit` calls it, so a batcher starts on first use)."""
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(
+                        target=self.run, name=f"batcher-{self.name}", daemon=True
+                    )
+                    self.thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Finish what is queued, then end the worker thread."""
+        with self.lock:
+            thread, self.thread = self.thread, None
+        if thread is not None:
+            try:
+                self.queue.put(_STOP, timeout=timeout_s)
+            except queue.Full:  # still full after the grace period: leave the daemon thread
+                log.error("batcher %s: queue still full at shutdown", self.name)
+                return
+            thread.join(timeout_s)
+
+    def run(self) -> None:
+        while (items := self.take()) is not None:
+            self.dispatch(items)
+
+    def take(self) -> list[Item] | None:
+        """The next call's items: the oldest request, plus what joins it within the bounds."""
+        first = self.carry if self.carry is not None else self.queue.get()
+        self.carry = None
+        if first is _STOP:
+            return None
+        items, windows = [first], len(first.batch)
+        deadline = first.queued_at + self.max_wait_s
+        while windows < self.max_windows:
+            try:
+                wait = deadline - self.clock()
+                item = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _STOP or item.serve is not first.serve:
+                self.carry = item  # a stop, or another version: next time, on its own
+                break
+            if windows + len(item.batch) > self.max_windows:
+                self.carry = item
+                break
+            items.append(item)
+            windows += len(item.batch)
+        return items
+
+    def dispatch(self, items: list[Item]) -> None:
+        """One model call for all items; each future gets its own rows (or the error)."""
+        try:
+            batch = items[0].batch if len(items) == 1 else np.concatenate([i.batch for i in items])
+            started = time.perf_counter()
+            output = items[0].serve(batch)
+            metrics.observe_inference(self.name, len(batch), time.perf_counter() - started)
+        except Exception as exc:  # the callers see the error, the worker keeps serving
+            results = [(item.future, None, exc) for item in items]
+        else:
+            results, start = [], 0
+            for item in items:
+                end = start + len(item.batch)
+                rows = output if len(items) == 1 else {k: v[start:end] for k, v in output.items()}
+                results.append((item.future, rows, None))
+                start = end
+        # one wake-up of the event loop for the whole call, however many requests it served
+        loops = {id(item.loop): item.loop for item in items}
+        for loop_id, loop in loops.items():
+            mine = [r for r, item in zip(results, items, strict=True) if id(item.loop) == loop_id]
+            loop.call_soon_threadsafe(_resolve_all, mine)
+
+
+def _resolve_all(results: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
+    for future, result, exc in results:
+        _resolve(future, result, exc)
+
+
+def _resolve(future: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the client went away and its request task was cancelled
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)

@@ -1,0 +1,82 @@
+"""Every error the core raises carries its HTTP status and a protocol-neutral code.
+
+Each protocol renders them with one function of its own (service.api.*.errors, service.grpc).
+"""
+
+from typing import ClassVar
+
+Loc = tuple[str | int, ...]
+
+
+def format_loc(loc: Loc) -> str:
+    """`("rows", 3, "close")` -> `rows[3].close`; `()` -> `body`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out or "body"
+
+
+class ServiceError(Exception):
+    """Base of every expected error: `status` for HTTP, `code` for the other protocols."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(ServiceError):
+    """A request that breaks a rule of the model serving it; `loc` is relative to the input."""
+
+    status, code = 422, "invalid_argument"
+
+    def __init__(self, loc: Loc, msg: str) -> None:
+        super().__init__(f"{format_loc(loc)}: {msg}")
+        self.loc, self.msg = tuple(loc), msg
+
+
+class ModelError(ServiceError):
+    """An error about one model, by name; the message comes from the class's template."""
+
+    template: ClassVar[str] = "model '{name}'"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(self.template.format(name=name))
+        self.name = name
+
+
+class ModelNotFound(ModelError):
+    status, code = 404, "not_found"
+    template = "model '{name}' not found"
+
+
+class VersionNotFound(ModelNotFound):
+    def __init__(self, name: str, version: int) -> None:
+        ServiceError.__init__(self, f"model '{name}' has no version {version} being served")
+        self.name, self.version = name, version
+
+
+class ModelUnavailable(ModelError):
+    status, code = 503, "unavailable"
+    template = "model '{name}' is not available: no loadable version was found"
+
+
+class NotReady(ServiceError):
+    status, code = 503, "unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("the service is not ready: models are not loaded yet")
+
+
+class Overloaded(ServiceError):
+    status, code = 429, "resource_exhausted"
+
+    def __init__(self, name: str, retry_after: int = 1) -> None:
+        super().__init__(f"model '{name}' is overloaded: its request queue is full; retry later")
+        self.name, self.retry_after = name, retry_after
+
+
+class Unauthenticated(ServiceError):
+    status, code = 401, "unauthenticated"

@@ -1,0 +1,93 @@
+"""The fast path into a SavedModel: its concrete serving function, called directly.
+
+`loaded.serve(x)` goes through the restored `tf.function`'s argument matching on every
+call; the concrete function for `(None, window, features)` skips that (about half the
+time for one window on 2 cores). XLA (`jit_compile=True`) makes the call itself faster
+again but needs a fixed batch size, so batches are padded to a few bucket sizes, each
+compiled during warm-up; it is off by default because compiling the buckets costs
+seconds of start-up and about 100 MB of resident memory (docs/performance.md).
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUCKETS = (1, 4, 16, 64, 256)  # XLA batch sizes; 256 = the window limit of one request
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the serving function is called (from Settings: INFERENCE_XLA, INFERENCE_BUCKETS)."""
+
+    xla: bool = False
+    buckets: tuple[int, ...] = DEFAULT_BUCKETS
+
+
+DEFAULTS = Options()
+
+
+def configure_threads(intra_op: int, inter_op: int) -> None:
+    """TensorFlow's thread pools; only possible before its runtime starts (0 = TF's default)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError:  # a second app in the same process (tests): the first one's pools stay
+        log.debug("TensorFlow threads already configured; keeping the existing pools")
+
+
+def bucket_for(n: int, buckets: Iterable[int]) -> int | None:
+    """The smallest bucket holding `n` windows, or None if `n` exceeds them all."""
+    return next((b for b in sorted(buckets) if b >= n), None)
+
+
+def pad_to(batch: np.ndarray, size: int) -> np.ndarray:
+    """`batch` grown to `size` rows by repeating its last window (never a zero window,
+    which a scale-free model would divide by); the extra rows' outputs are dropped."""
+    if len(batch) == size:
+        return batch
+    return batch[np.minimum(np.arange(size), len(batch) - 1)]
+
+
+Outputs = dict[str, np.ndarray]  # output name -> (batch, ...) array
+
+
+class ServingFunction:
+    """A numpy-in, numpy-out call of the export's serving function (named outputs)."""
+
+    def __init__(self, loaded: Any, window: int, n_features: int, options: Options) -> None:
+        import tensorflow as tf
+
+        self.loaded = loaded  # holds the variables the concrete functions read
+        self.constant = tf.constant
+        shape = (window, n_features)
+        self.concrete = loaded.serve.get_concrete_function(tf.TensorSpec([None, *shape]))
+        outputs = self.concrete.structured_outputs
+        self.names = tuple(outputs) if isinstance(outputs, dict) else ()
+        self.compiled = {}
+        if options.xla:
+            jitted = tf.function(self.concrete, jit_compile=True)
+            for size in sorted(set(options.buckets)):
+                spec = tf.TensorSpec([size, *shape], tf.float32)
+                self.compiled[size] = jitted.get_concrete_function(spec)
+        for size in self.compiled or [1]:  # warm-up: compile every bucket before readiness
+            self(np.ones((size, *shape), dtype=np.float32))
+
+    def __call__(self, batch: np.ndarray) -> Outputs:
+        size = bucket_for(len(batch), self.compiled)
+        if size is None:  # no XLA, or larger than every bucket: dynamic shape, unpadded
+            return _numpy(self.concrete(self.constant(batch, dtype=np.float32)), len(batch))
+        output = self.compiled[size](self.constant(pad_to(batch, size), dtype=np.float32))
+        return _numpy(output, len(batch))
+
+
+def _numpy(output: Any, n: int) -> Outputs:
+    if not isinstance(output, dict):  # an export without named outputs (the loader refuses it)
+        return {"output_0": output.numpy()[:n]}
+    return {name: tensor.numpy()[:n] for name, tensor in output.items()}

@@ -1,0 +1,144 @@
+"""Numbers from a request -> the model's windows, with every input rule, for every protocol.
+
+Rules come from the model's metadata (`input.rules`), so the service holds no list of price
+columns of its own. Locations in errors are relative to what the caller passed: `("rows", r,
+feature)` for a table of daily rows, `(i, step, feature)` for a batch of windows; each protocol
+turns them into its own paths.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from service.core.artifact import Spec
+from service.core.errors import InputError, Loc
+
+F32_MAX = 3.4e38  # larger magnitudes overflow float32 before the model sees them
+F32_TINY = 1.2e-38  # float32's smallest normal number: smaller positive prices vanish to 0
+MAX_WINDOWS = 256  # windows per request, sliding (rows) or listed (a batch)
+
+
+class Checks:
+    """One model's rules as index arrays over its features, built once per loaded version."""
+
+    def __init__(self, spec: Spec) -> None:
+        index = {name: i for i, name in enumerate(spec.features)}
+        rules = spec.rules
+        self.features = spec.features
+        self.positive = np.array([index[n] for n in rules.positive], dtype=np.intp)
+        self.non_negative = np.array([index[n] for n in rules.non_negative], dtype=np.intp)
+        self.ordered = [(index[a], index[b]) for a, b in rules.ordered]
+        ratio = rules.log_ratio
+        self.ratio = np.array([index[n] for n in ratio.features], dtype=np.intp) if ratio else None
+        self.denominator = index[ratio.denominator] if ratio else None
+
+    def values(self, table: np.ndarray, locate: Callable[[tuple[int, ...]], Loc]) -> None:
+        """Per-value rules on `(..., F)`: finite float32, positive, non-negative, ordered."""
+        ok = np.abs(table) <= F32_MAX  # False for NaN and infinities too
+        if not ok.all():
+            raise InputError(locate(_first(~ok)), "must be a finite float32 number")
+        if self.positive.size:
+            low = table[..., self.positive] < F32_TINY
+            if low.any():
+                at = _first(low)
+                raise InputError(
+                    locate((*at[:-1], int(self.positive[at[-1]]))),
+                    f"must be at least {F32_TINY:g} (a price; smaller ones vanish in float32)",
+                )
+        if self.non_negative.size:
+            negative = table[..., self.non_negative] < 0
+            if negative.any():
+                at = _first(negative)
+                where = locate((*at[:-1], int(self.non_negative[at[-1]])))
+                raise InputError(where, "must be greater than or equal to 0")
+        for a, b in self.ordered:
+            wrong = table[..., a] > table[..., b]
+            if wrong.any():
+                at = _first(wrong)
+                va, vb = float(table[(*at, a)]), float(table[(*at, b)])
+                message = f"must not exceed {self.features[b]} ({va:g} > {vb:g})"
+                raise InputError(locate((*at, a)), message)
+
+    def ratios(self, batch: np.ndarray, locate: Callable[[tuple[int, ...]], Loc]) -> None:
+        """The model takes log(price / window's last close): each ratio a float32 normal."""
+        if self.ratio is None or not self.ratio.size:
+            return
+        last = batch[:, -1:, self.denominator : self.denominator + 1]  # (n, 1, 1)
+        ratio = batch[..., self.ratio] / last  # (n, window, n_ratio)
+        bad = (ratio < F32_TINY) | (ratio > F32_MAX)
+        if bad.any():
+            w, step, k = _first(bad)
+            raise InputError(
+                locate((w, step, int(self.ratio[k]))),
+                f"is {ratio[w, step, k]:.3g} times the {self.features[self.denominator]} of "
+                f"the window's last row; the model's log-ratio inputs need values within a "
+                "factor of 1e38 of each other",
+            )
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def checks(spec: Spec) -> Checks:
+    """The compiled rules of `spec`, built on first use and kept on it."""
+    found = spec.__dict__.get("_checks")
+    if found is None:
+        found = spec.__dict__["_checks"] = Checks(spec)
+    return found
+
+
+def stock_table(spec: Spec, table: np.ndarray) -> np.ndarray:
+    """Daily rows `(n_rows, F)`, oldest first -> every sliding window `(n, window, F)`."""
+    window, n = spec.window, len(table)
+    if not window <= n <= window + MAX_WINDOWS - 1:
+        limits = f"between {window} and {window + MAX_WINDOWS - 1} rows"
+        raise InputError(("rows",), f"must hold {limits} (got {n})")
+    rules, features = checks(spec), spec.features
+    rules.values(table, lambda at: ("rows", at[0], features[at[1]]))
+    windows = np.lib.stride_tricks.sliding_window_view(table, window, axis=0)  # (n, F, window)
+    batch = windows.transpose(0, 2, 1)  # (n_windows, window, F)
+    rules.ratios(batch, lambda at: ("rows", at[0] + at[1], features[at[2]]))
+    return np.ascontiguousarray(batch, dtype=np.float32)
+
+
+def windows(spec: Spec, values: Any) -> np.ndarray:
+    """A batch of windows `(n, window, F)` (or `(n, window)` for one feature), checked."""
+    window, n_features = spec.input_shape
+    try:
+        batch = np.asarray(values, dtype=np.float64)
+    except (ValueError, TypeError):
+        batch = None
+    if batch is not None and batch.ndim == 2 and n_features == 1:
+        batch = batch[..., np.newaxis]
+    if batch is None or batch.ndim != 3 or batch.shape[1:] != (window, n_features):
+        raise InputError(*_shape_error(values, window, spec.features))
+    if not 1 <= len(batch) <= MAX_WINDOWS:
+        raise InputError((), f"must hold 1 to {MAX_WINDOWS} windows (got {len(batch)})")
+    rules, features = checks(spec), spec.features
+    rules.values(batch, lambda at: (at[0], at[1], features[at[2]]))
+    rules.ratios(batch, lambda at: (at[0], at[1], features[at[2]]))
+    return batch.astype(np.float32)
+
+
+def _shape_error(values: Any, window: int, features: tuple[str, ...]) -> tuple[Loc, str]:
+    """Where a batch first departs from `[n, window, n_features]`, found by walking it."""
+    n_features = len(features)
+    shape = f"[n, {window}, {n_features}]" if n_features > 1 else f"[n, {window}]"
+    if not _is_list(values) or not len(values):
+        return (), f"must be a non-empty list of windows, shape {shape}"
+    for i, rows in enumerate(values):
+        if not _is_list(rows) or len(rows) != window:
+            got = len(rows) if _is_list(rows) else type(rows).__name__
+            unit = "values" if n_features == 1 else "rows"
+            return (i,), f"must hold exactly {window} {unit} (got {got})"
+        for step, row in enumerate(rows):
+            single = n_features == 1 and not _is_list(row)
+            if not single and (not _is_list(row) or len(row) != n_features):
+                return (i, step), f"must hold {n_features} values: {', '.join(features)}"
+    return (), f"must have shape {shape}"
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple | np.ndarray)

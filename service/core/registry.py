@@ -1,0 +1,185 @@
+"""The models in memory: the version serving each name, and what failed; one readiness.
+
+Versions are loaded by a `Loader` (service.core.loader.load, or a stand-in in the benchmark)
+and get their name's micro-batcher attached when they are installed, so `await
+model.predict(batch)` is the one call any protocol makes. A name keeps its batcher across
+version swaps. Listing the disk is slow on network volumes: `refresh` (run in a thread by the
+startup and each reload poll) keeps the listing that status routes read.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from service.core.artifact import Spec
+from service.core.batching import Batcher, Serve
+from service.core.errors import ModelNotFound, ModelUnavailable, VersionNotFound
+from service.core.repository import Repository
+
+log = logging.getLogger(__name__)
+Loader = Callable[[Path], tuple[Spec, Serve]]  # a version directory -> its spec and graph
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    max_windows: int = 256
+    max_wait_ms: float = 0.0
+    queue_size: int = 1024
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """One loaded version: its metadata, its graph and its name's batcher."""
+
+    name: str
+    version: int
+    spec: Spec
+    serve: Serve = field(repr=False)
+    batcher: Batcher = field(repr=False)
+
+    @property
+    def metadata(self) -> dict:
+        return self.spec.raw
+
+    async def predict(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph's named outputs for `(n, window, F)`, in a call shared with others."""
+        return await self.batcher.submit(self.serve, batch)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Ready: not draining, and every model found on disk has a version serving."""
+
+    ready: bool
+    models: dict[str, int]
+    failed: dict[str, str]  # name -> why no version of it serves
+    rejected: dict[str, str]  # name -> why its newest version was refused (an older serves)
+    draining: bool = False
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """AVAILABLE: serving. START: on disk and newer, not loaded (yet). END: superseded, or
+    refused (then `error` says why)."""
+
+    version: int
+    state: str
+    error: str = ""
+
+
+class Registry:
+    def __init__(self, repository: Repository, load: Loader, batching: BatchOptions) -> None:
+        self.repository, self.load, self.batching = repository, load, batching
+        self.models: dict[str, Model] = {}
+        self.failed: dict[str, str] = {}
+        self.rejected: dict[str, tuple[int, str]] = {}
+        self.listing: dict[str, list[int]] = {}
+        self.batchers: dict[str, Batcher] = {}
+
+    # -- the request path: no disk access, no locks
+    def model(self, name: str, version: int | None = None) -> Model:
+        found = self.models.get(name)
+        if found is None:
+            if name in self.failed or name in self.listing:
+                raise ModelUnavailable(name)
+            raise ModelNotFound(name)
+        if version is not None and version != found.version:
+            raise VersionNotFound(name, version)
+        return found
+
+    def known(self, name: str) -> bool:
+        return name in self.models or name in self.failed or name in self.listing
+
+    def readiness(self, draining: bool = False) -> Readiness:
+        models = {name: m.version for name, m in sorted(self.models.items())}
+        rejected = {name: why for name, (_, why) in sorted(self.rejected.items())}
+        ok = bool(models) and not self.failed and not draining
+        return Readiness(ok, models, dict(sorted(self.failed.items())), rejected, draining)
+
+    # -- loading: blocking, run in a worker thread
+    def refresh(self) -> dict[str, list[int]]:
+        self.listing = self.repository.listing()
+        return self.listing
+
+    def load_newest(self, name: str) -> Model | None:
+        """Startup: the newest version of `name` that loads; each failure logged, the next tried."""
+        reasons = []
+        for version in self.listing.get(name, []):
+            try:
+                return self.load_version(name, version)
+            except Exception as exc:  # one broken version must not stop the others
+                reasons.append(f"version {version}: {describe(exc)}")
+                log.error("model %s version %d not loaded: %s", name, version, describe(exc))
+        if not reasons:  # nothing was tried, so nothing was logged yet: say why here
+            why = "no version directory (ASCII digits) holding saved_model.pb and metadata.json"
+            where = self.repository.models_dir / name
+            log.error("model %s not loaded from %s: %s", name, where, why)
+            reasons.append(why)
+        self.failed[name] = "; ".join(reasons)
+        return None
+
+    def load_version(self, name: str, version: int) -> Model:
+        started = time.perf_counter()
+        spec, serve = self.load(self.repository.path(name, version))
+        batcher = self.batchers.get(name)
+        if batcher is None:
+            b = self.batching
+            batcher = Batcher(name, b.max_windows, b.max_wait_ms / 1000, b.queue_size)
+            self.batchers[name] = batcher
+        model = Model(name, version, spec, serve, batcher)
+        log.info("loaded %s version %d in %.2f s", name, version, time.perf_counter() - started)
+        return model
+
+    def install(self, model: Model) -> None:
+        """Serve `model` from now on: one dict assignment, so a request sees old or new."""
+        self.models[model.name] = model
+        self.failed.pop(model.name, None)
+        self.rejected.pop(model.name, None)
+
+    def load_all(self) -> None:
+        """Startup: list the disk and load the newest good version of every model."""
+        for name in self.refresh():
+            model = self.load_newest(name)
+            if model is not None:
+                self.install(model)
+
+    def stop(self) -> None:
+        for batcher in self.batchers.values():
+            batcher.stop()
+
+    def versions(self, name: str) -> list["VersionState"]:
+        """Every known version of `name`, newest first, in TF Serving's terms."""
+        if not self.known(name):
+            raise ModelNotFound(name)
+        served = self.models.get(name)
+        found = set(self.listing.get(name, [])) | ({served.version} if served else set())
+        if served is None:  # the loader's text (paths, TF messages) stays in the server log
+            why = "no version loaded at startup; see the server log"
+            return [VersionState(v, "END", why) for v in sorted(found, reverse=True)]
+        refused, why = self.rejected.get(name, (None, ""))
+        states = []
+        for v in sorted(found, reverse=True):
+            if v == served.version:
+                states.append(VersionState(v, "AVAILABLE"))
+            elif v == refused:
+                states.append(VersionState(v, "END", why))
+            else:
+                states.append(VersionState(v, "END" if v < served.version else "START"))
+        return states
+
+    # -- what /metrics reads
+    def gauges(self) -> tuple[dict, dict, dict]:
+        served = {n: m.version for n, m in self.models.items()}
+        rejected = {n: v for n, (v, _) in self.rejected.items()}
+        depth = {n: b.queue.qsize() for n, b in self.batchers.items()}
+        return served, rejected, depth
+
+
+def describe(exc: Exception) -> str:
+    """`Type: first line of the message`, for logs and status routes."""
+    first = (str(exc).splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -1,1 +1,0 @@
-"""HTTP routes: thin wrappers over `service.predict` and the registry."""
