@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from service.api import docs, errors, openapi
 from service.api.gate import Gate, GateSettings
+from service.api.kserve import infer as kserve_infer
 from service.api.kserve import routes as kserve
 from service.api.native import models, predict
 from service.api.tfserving import routes as tfserving
@@ -78,7 +79,8 @@ def create_app(
     docs.install(app)
     errors.install(app)
     openapi.install(app)
-    for router in (predict.router, models.router, tfserving.router, kserve.router):
+    routers = (predict.router, models.router, tfserving.router, kserve.router, kserve_infer.router)
+    for router in routers:
         app.include_router(router)
     app.add_middleware(Gate, settings=gate)
     return app
