@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 ASSETS_DIR = files("fastapi_offline") / "static"  # swagger-ui-bundle.js, swagger-ui.css, ...
 ASSETS_URL = "/docs/assets"
@@ -26,7 +28,9 @@ def install(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/redoc") ->
     """Add both pages and their assets; the app must be built with docs_url=redoc_url=None."""
     if app.docs_url or app.redoc_url:
         raise ValueError("build the app with docs_url=None, redoc_url=None")
-    app.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS_DIR)), name="docs-assets")
+    assets = Assets(directory=str(ASSETS_DIR))
+    assets.mount = Mount(ASSETS_URL, app=assets, name="docs-assets")
+    app.router.routes.append(assets.mount)
 
     @app.get(docs_url, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
@@ -52,6 +56,17 @@ def install(app: FastAPI, docs_url: str = "/docs", redoc_url: str = "/redoc") ->
             with_google_fonts=False,  # another CDN
         )
         return _contained(page)
+
+
+class Assets(StaticFiles):
+    """The asset files, labelled with their mount's path for the access log and the metrics
+    (a mount sets no route of its own, so they would count as unmatched)."""
+
+    mount: Mount
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = self.mount
+        await super().__call__(scope, receive, send)
 
 
 def _contained(page: HTMLResponse) -> HTMLResponse:

@@ -16,7 +16,7 @@ STOCK = "#operations-predict-predict_stock_predict_stock_post"  # Swagger UI's i
 
 @pytest.fixture(scope="module")
 def url(models_dir: Path) -> Iterator[str]:
-    with served(Settings(models_dir=models_dir)) as base:
+    with served(Settings(models_dir=models_dir, log_level="WARNING")) as base:
         yield base
 
 
