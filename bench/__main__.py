@@ -28,7 +28,7 @@ from bench.bodies import ENDPOINTS, NATIVE, as_json
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
     "bare": "bench.bare:app",
-    "shipped": "service.main:app",
+    "shipped": harness.SERVICE,
     "ceiling": "bench.ceiling:app",
     "naive": "bench.naive:app",
 }
@@ -130,6 +130,17 @@ def server_time() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def grpc_runs(port: int, conns: list[int], seconds: float) -> dict:
+    """bench/grpc_load.py in its own process (it imports TensorFlow for TF Serving's protos)."""
+    command = [sys.executable, "-m", "bench.grpc_load", "--port", str(port),
+               "--seconds", f"{seconds:g}", "--concurrency", ",".join(map(str, conns))]  # fmt: skip
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
+    lines = done.stdout.rstrip().splitlines()
+    print("\n".join(lines[:-1]), flush=True)
+    return json.loads(lines[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5, help="length of each wrk run")
@@ -138,6 +149,7 @@ def main() -> None:
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--no-extras", action="store_true", help="only the load runs")
     parser.add_argument("--docs", action="store_true", help="also copy the chart to docs/")
+    parser.add_argument("--grpc", action="store_true", help="also load the gRPC port")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="a shipped-server setting, e.g. BATCH_MAX_WAIT_MS=2")  # fmt: skip
     args = parser.parse_args()
@@ -161,9 +173,14 @@ def main() -> None:
         for name in variants:  # all at once: each row runs them back to back
             env = {**QUIET, **dict(e.split("=", 1) for e in args.env)}
             env = env if name == "shipped" else QUIET
+            if name == "shipped" and args.grpc:
+                env = {**env, "GRPC_PORT": str(harness.free_port())}
             servers[name] = harness.Server(APPS[name], env, ARGS.get(name, ()))
             servers[name].start()
         results["runs"] = load_runs(wrk, servers, conns, args.seconds, paths)
+        if args.grpc and "shipped" in servers:
+            port = int(servers["shipped"].env["GRPC_PORT"])
+            results["grpc"] = grpc_runs(port, conns, args.seconds)
         if "shipped" in servers:
             extra["rss_after_load_bytes"] = servers["shipped"].rss_bytes
     finally:
@@ -185,6 +202,9 @@ def main() -> None:
         print()
         print(report.extras(extra))
     print()
+    if "grpc" in results:
+        print(report.grpc_table(results))
+        print()
     print(report.targets_table(checks))
     print(f"\nwrote {out / 'latest.json'} and {out / 'bench.png'}")
 

@@ -93,6 +93,9 @@ def settle(pid: int, window_s: float = 0.3, idle_share: float = 0.05, limit_s: f
     return time.perf_counter() - start
 
 
+SERVICE = "python -m service"  # as an `app`: the shipped service, started as its image starts it
+
+
 class Server:
     """One uvicorn process serving `app` (an import path) on a free loopback port.
 
@@ -110,8 +113,12 @@ class Server:
 
     def start(self, timeout_s: float = 120) -> float:
         """Start the process; returns the seconds from spawning it to /health/ready = 200."""
-        command = [sys.executable, "-m", "uvicorn", self.app, "--host", HOST,
-                   "--port", str(self.port), "--workers", "1", *self.args]  # fmt: skip
+        if self.app == SERVICE:  # the product: its own server (bounded HTTP, drain on SIGTERM)
+            command = [sys.executable, "-m", "service", "--host", HOST, "--port", str(self.port),
+                       *self.args]  # fmt: skip
+        else:
+            command = [sys.executable, "-m", "uvicorn", self.app, "--host", HOST,
+                       "--port", str(self.port), "--workers", "1", *self.args]  # fmt: skip
         started = time.perf_counter()
         self.process = subprocess.Popen(
             command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT

@@ -29,6 +29,13 @@ def targets(results: dict) -> list[dict]:
             base = runs.get(other, {}).get(path, {}).get(conns)
             if ship and base:
                 checks.append(ratio_check(path, conns, measure, other, op, bound, ship, base))
+    for name, by_conns in results.get("grpc", {}).items():  # bench/grpc_load.py, same rows
+        path = GRPC_PATHS[name.rsplit(" ", 1)[-1]]
+        for conns, measure, other, op, bound in RATIOS:
+            ship, base = by_conns.get(conns), runs.get(other, {}).get(path, {}).get(conns)
+            if ship and base:
+                checks.append(ratio_check(f"gRPC {name}", conns, measure, other, op, bound,
+                                          ship, base))  # fmt: skip
     extra = results.get("extra", {})
     if "server_time" in extra:
         median = extra["server_time"]["median_ms"]
@@ -114,6 +121,32 @@ def rows(runs: dict) -> list[tuple[str, str]]:
         for path, by_conns in by_path.items():
             seen.update(dict.fromkeys((path, c) for c in by_conns))
     return list(seen)
+
+
+GRPC_PATHS = {"stock": "/predict/stock", "sine": "/predict/sine", "classify": "/classify"}
+
+
+def grpc_table(results: dict) -> str:
+    """Markdown: each gRPC call beside the native REST route of its model, same concurrency."""
+    runs = results["runs"]
+    variants = [v for v in VARIANTS if v in runs]
+    head = "| gRPC call | calls in flight | gRPC req/s, p50 / p99 ms | " + " | ".join(
+        f"REST {v}" for v in variants
+    )
+    lines = [head + " |", "|---|---:|---:|" + "---:|" * len(variants)]
+    for name, by_conns in results["grpc"].items():
+        path = GRPC_PATHS[name.rsplit(" ", 1)[-1]]
+        for conns, r in by_conns.items():
+            cells = [_cell(r)]
+            cells += [_cell(runs[v][path][conns]) if conns in runs[v].get(path, {}) else "-"
+                      for v in variants]  # fmt: skip
+            lines.append(f"| {name} | {conns} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(r: dict) -> str:
+    errors = f" ({r['errors']} errors)" if r["errors"] else ""
+    return f"{r['rps']:,.0f}, {r['p50_ms']:.1f} / {r['p99_ms']:.1f}{errors}"
 
 
 def extras(extra: dict) -> str:

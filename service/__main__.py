@@ -1,24 +1,71 @@
-"""`python -m service [uvicorn options]`: serve the app, draining in-flight requests on SIGTERM.
+"""`python -m service [--host H] [--port P] ...`: check the settings, then serve the app.
 
-uvicorn on SIGTERM stops accepting connections, lets running requests finish for at most
-`--timeout-graceful-shutdown` seconds (20 here unless given; below Kubernetes' default
-30 s grace), runs the lifespan shutdown, then re-raises the signal to the handler it found.
-That handler exits 0, so a drained shutdown is a clean exit rather than "killed by SIGTERM".
+Settings come from the environment (README, "Settings"); a bad one stops the start-up in
+one log line with exit code 2 or 3 before anything loads (service/startup.py). The server
+is uvicorn run in-process with the service's own connection class (service/server.py):
+bounded URL and headers, a header timeout, a connection limit, and on SIGTERM readiness
+503 for SHUTDOWN_DELAY_S, then a drain of at most --timeout-graceful-shutdown seconds and
+exit 0 (plain `uvicorn service.main:app` has none of these and exits 143 on SIGTERM).
 """
 
+import argparse
+import contextlib
 import signal
 import sys
+from typing import Any
 
-GRACE_S = 20
+from service import startup
+from service.core.lifecycle import Lifecycle
+from service.server import GRACE_S, Options, serve
+from service.settings import Settings
 
 
-def main() -> None:
-    import uvicorn.main
+def port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0-65535)")
+    return value
 
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__.split("\n")[0])
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    add("--port", type=port, default=8000, help="(default: %(default)s)")
+    add("--workers", type=int, choices=[1], default=1, help="one TensorFlow per process")
+    add("--timeout-graceful-shutdown", type=int, default=GRACE_S, metavar="S",
+        help="longest wait for requests in flight on SIGTERM (default: %(default)s)")  # fmt: skip
+    add("--timeout-keep-alive", type=int, default=5, metavar="S",
+        help="close idle keep-alive connections after S s (default: %(default)s)")  # fmt: skip
+    add("--log-level", choices=["critical", "error", "warning", "info", "debug", "trace"],
+        help="level of uvicorn's loggers (LOG_LEVEL sets the service's)")  # fmt: skip
+    add("--access-log", action=argparse.BooleanOptionalAction, default=True,
+        help="one line per request (default: on)")  # fmt: skip
+    args = parser.parse_args(argv)
+    return Options(
+        host=args.host,
+        port=args.port,
+        graceful_s=args.timeout_graceful_shutdown,
+        keep_alive_s=args.timeout_keep_alive,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+
+
+def build_app(settings: Settings, lifecycle: Lifecycle) -> Any:
+    from service.main import create_app  # after the checks: the app's imports come now
+
+    return create_app(settings, lifecycle)
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse_args(argv)
+    settings = startup.checked_settings()  # exits 2 or 3 in one log line
+    lifecycle = Lifecycle()
+    # uvicorn re-raises the signal after its drain: a drained shutdown is then exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    defaults = ["service.main:app", "--timeout-graceful-shutdown", str(GRACE_S)]
-    sys.argv = ["uvicorn", *defaults, *sys.argv[1:]]  # options given later win
-    uvicorn.main.main()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C, re-raised by uvicorn after the drain
+        serve(build_app(settings, lifecycle), settings, lifecycle, options)
 
 
 if __name__ == "__main__":

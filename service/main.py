@@ -12,6 +12,7 @@ from functools import partial
 import anyio.to_thread
 from fastapi import FastAPI
 
+from service import grpc
 from service.api import docs, errors, openapi
 from service.api.gate import Gate, GateSettings
 from service.api.kserve import infer as kserve_infer
@@ -63,7 +64,10 @@ def create_app(
         scraped = metrics.app_registry(registry.gauges)  # the gauges are read at each scrape
         log.info("ready: serving %s from %s", ", ".join(registry.models), settings.models_dir)
         try:
-            async with watching(registry, settings.reload_interval_s):
+            async with (
+                watching(registry, settings.reload_interval_s),
+                grpc.serving(registry, settings, gate.api_key, lifecycle),  # if GRPC_PORT
+            ):
                 yield {"registry": registry, "lifecycle": lifecycle, "metrics": scraped}
         finally:
             await anyio.to_thread.run_sync(registry.stop)

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None  # API_KEY: if set, all but /health/* need Bearer <key>
     api_key_file: Path | None = None  # API_KEY_FILE: a file holding the key (e.g. a k8s secret)
     cors_origins: str = ""  # CORS_ORIGINS: comma-separated allowed origins; empty = CORS closed
+    grpc_port: int = Field(0, ge=0, le=65535)  # GRPC_PORT: gRPC (TF Serving, v2, health); 0 = off
+    grpc_host: str = "127.0.0.1"  # GRPC_HOST: the address gRPC listens on (the image: 0.0.0.0)
 
     # Inference and micro-batching (the README's "Performance" section has the measurements)
     tf_intra_op_threads: int = Field(1, ge=0)  # TF_INTRA_OP_THREADS: per-op threads; 0 = TF's
@@ -33,6 +35,13 @@ class Settings(BaseSettings):
     batch_max_windows: int = Field(256, gt=0)  # BATCH_MAX_WINDOWS: windows merged into one call
     batch_max_wait_ms: float = Field(0.0, ge=0)  # BATCH_MAX_WAIT_MS: longest wait for company
     batch_queue_size: int = Field(1024, gt=0)  # BATCH_QUEUE_SIZE: queued requests per model; 429
+
+    # The HTTP server of `python -m service` (docs/limits.md)
+    max_url_bytes: int = Field(8 << 10, gt=0)  # MAX_URL_BYTES: longer request targets get 414
+    max_header_bytes: int = Field(16 << 10, gt=0)  # MAX_HEADER_BYTES: all header lines; 431
+    header_timeout_s: float = Field(10.0, gt=0)  # HEADER_TIMEOUT_S: to send the headers; 408
+    max_connections: int = Field(1024, gt=0)  # MAX_CONNECTIONS: open at once; beyond, 503
+    shutdown_delay_s: float = Field(0.0, ge=0)  # SHUTDOWN_DELAY_S: serve on after SIGTERM
 
 
 @lru_cache

@@ -102,7 +102,7 @@ def test_probes_hit_real_get_routes_on_the_container_port():
     routes = {path for path, ops in create_app().openapi()["paths"].items() if "get" in ops}
     [container] = containers(BASE)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": 8000}  # uvicorn's port in the image
+    assert ports == {"http": 8000, "grpc": 8500}  # uvicorn's port in the image, and gRPC's
     probes = {
         k: container[k]["httpGet"] for k in ("startupProbe", "readinessProbe", "livenessProbe")
     }
@@ -147,8 +147,19 @@ def test_models_volume_overlay_mounts_the_claim_where_models_dir_points():
     assert one(BASE, "ConfigMap")["data"]["MODELS_DIR"] == "/app/models"  # base unchanged
 
 
-def test_grace_period_outlasts_the_drain():
-    main = pytest.importorskip("service.__main__")
+def test_grpc_port_is_the_one_the_container_and_service_expose():
+    [container] = containers(BASE)
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert int(one(BASE, "ConfigMap")["data"]["GRPC_PORT"]) == ports["grpc"]
+    service_ports = {p["name"]: p["targetPort"] for p in one(BASE, "Service")["spec"]["ports"]}
+    assert service_ports["grpc"] == "grpc"
+
+
+def test_grace_period_outlasts_the_shutdown_delay_and_the_drain():
+    server = pytest.importorskip("service.server")
     pod = one(BASE, "Deployment")["spec"]["template"]["spec"]
-    pre_stop = int(pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"][1])
-    assert pod["terminationGracePeriodSeconds"] > pre_stop + main.GRACE_S
+    assert "lifecycle" not in pod["containers"][0]  # no preStop sleep: SHUTDOWN_DELAY_S does it
+    delay = float(one(BASE, "ConfigMap")["data"]["SHUTDOWN_DELAY_S"])
+    assert delay > 0
+    grpc = pytest.importorskip("service.grpc.server")  # its calls in flight, after HTTP's
+    assert pod["terminationGracePeriodSeconds"] > delay + server.GRACE_S + grpc.GRACE_S

@@ -1,13 +1,18 @@
-"""`python -m training {stock,sine,classify,all}`: train, evaluate against a baseline, export."""
+"""`python -m training {stock,sine,classify,all}`: train, evaluate against a baseline, export.
+
+`python -m training evaluate models/<name>/<v> ...`: score an export on data it never saw.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 from pathlib import Path
 
 from training.config import TASKS
+from training.data import SERIES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -15,6 +20,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m training",
         description="Train the LSTM models, measure them on data they never saw against a naive "
         "baseline, and export TensorFlow SavedModels to OUT/<name>/<version>/.",
+        epilog="python -m training evaluate --help: score an exported version on new data.",
     )
     parser.add_argument("task", choices=[*TASKS, "all"], help="which model to train")
     parser.add_argument("--csv", type=Path, help="stock only: train on this daily CSV instead "
@@ -34,10 +40,61 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def parse_evaluate_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m training evaluate",
+        description="Score an exported version on data it never saw, through its serving "
+        "signature: the metric against its naive baseline, interval coverage, the share of "
+        "windows the service would warn about; for stock also a Diebold-Mariano test and "
+        "directional accuracy. Prints the scorecard and writes OUT.json and OUT.png.",
+    )
+    parser.add_argument("model", type=Path, help="a version directory, e.g. models/stock/2")
+    parser.add_argument("--csv", type=Path, help="stock: a daily CSV (either layout training "
+                        "reads)")  # fmt: skip
+    parser.add_argument("--series", choices=SERIES, help="stock: a daily index series that "
+                        "`arch` ships")  # fmt: skip
+    parser.add_argument("--from", dest="date_from", metavar="DATE",
+                        help="stock: score next-day closes from this date on")  # fmt: skip
+    parser.add_argument("--to", dest="date_to", metavar="DATE",
+                        help="stock: score next-day closes up to this date")  # fmt: skip
+    parser.add_argument("--x-from", type=float, help="sine/classify: start of the x range "
+                        "(default: the trained range's)")  # fmt: skip
+    parser.add_argument("--x-to", type=float, help="sine/classify: end of the x range "
+                        "(default: the trained range's)")  # fmt: skip
+    parser.add_argument("--windows", type=int, default=2000,
+                        help="sine/classify: random windows to score (default: 2000)")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=0, help="sine/classify: seed of the windows")
+    parser.add_argument("--out", type=Path, help="write OUT.json and OUT.png (default: "
+                        "scorecard-<name>-<version>)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.csv and args.series:
+        parser.error("give --csv or --series, not both")
+    if args.windows < 1:
+        parser.error("--windows must be at least 1")
+    for option in ("date_from", "date_to"):
+        value = getattr(args, option)
+        try:
+            setattr(args, option, value and datetime.date.fromisoformat(value))
+        except ValueError:
+            parser.error(f"--{option[5:]}: {value!r} is not a date (YYYY-MM-DD)")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from training.data import DataError
+    if argv[:1] == ["evaluate"]:
+        return evaluate_main(parse_evaluate_args(argv[1:]))
+    args = parse_args(argv)
+    from training.data import DataError, load_csv
+
+    if args.csv:  # a bad file is refused before TensorFlow loads, in a moment
+        try:
+            load_csv(args.csv)
+        except DataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    # TensorFlow loads only once the arguments are known to be good (a --help stays instant).
     from training.export import export
     from training.report import summary
     from training.train import train
@@ -57,6 +114,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== exported {path}", flush=True)
         rows.append((path, trained))
     print(summary(rows))
+    return 0
+
+
+def evaluate_main(args: argparse.Namespace) -> int:
+    from training.data import DataError
+    from training.evaluate import evaluate, write
+
+    try:
+        card, chart = evaluate(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    model = card["model"]
+    out = args.out or Path(f"scorecard-{model['name']}-{model['version']}")
+    print(write(card, chart, out))
     return 0
 
 

@@ -30,6 +30,10 @@ class TrainConfig:
     train_windows: int = 8000
     val_windows: int = 1000
     test_windows: int = 2000
+    # classify: this share more windows (train, validation) straddle a sign change of cos(4x).
+    boundary_windows: float = 0.0
+    # this share more training windows start within one window of either end of the range.
+    edge_windows: float = 0.0
     # prediction intervals: residual quantiles measured on the validation split.
     interval_level: float = 0.9
     tensorboard: str | None = None  # write TensorBoard logs under this directory
@@ -46,9 +50,22 @@ class TrainConfig:
 
 DEFAULTS: dict[str, TrainConfig] = {
     "stock": TrainConfig(task="stock", units=32, epochs=40, learning_rate=1e-3, patience=5),
-    "sine": TrainConfig(task="sine", units=64, epochs=60, x_step=1 / (10 * math.pi)),
+    "sine": TrainConfig(
+        task="sine",
+        units=64,
+        epochs=80,
+        batch_size=128,
+        x_step=1 / (10 * math.pi),
+        edge_windows=0.4,
+    ),
     "classify": TrainConfig(
-        task="classify", units=16, epochs=30, x_step=1 / (200 * math.pi), train_windows=4000
+        task="classify",
+        units=16,
+        epochs=60,
+        batch_size=128,
+        x_step=1 / (200 * math.pi),
+        train_windows=4000,
+        boundary_windows=0.5,
     ),
 }
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from training.config import TrainConfig
+from training.fit import Trained, fit
 from training.models import classify_model, sine_model
-from training.train import Trained, fit
-from training.windows import curve_windows
+from training.windows import curve_windows, edge_windows, straddling_windows
 
 # The article's lesson: the same fitted curve, started far outside the training range.
 FAR_START = 3000 / (10 * np.pi)
@@ -18,19 +18,24 @@ def target(task: str, x: np.ndarray) -> np.ndarray:
     return np.cos(x) if task == "sine" else (np.cos(4 * x) < 0).astype("int32")
 
 
+def sign_changes(x_min: float, x_max: float) -> np.ndarray:
+    """The x in [x_min, x_max] where cos(4x) changes sign: pi/8 + k pi/4."""
+    k = np.arange(np.ceil((x_min - np.pi / 8) / (np.pi / 4)),
+                  np.floor((x_max - np.pi / 8) / (np.pi / 4)) + 1)  # fmt: skip
+    return np.pi / 8 + k * np.pi / 4
+
+
 def train_curve(config: TrainConfig, verbose: int) -> Trained:
     """Train on random windows of the range; validate and test on fresh, differently seeded ones."""
-    task, window, step = config.task, config.window, config.x_step
-    rng = {name: np.random.default_rng([config.seed, i]) for i, name in enumerate(("t", "v", "s"))}
-    n = {"t": config.train_windows, "v": config.val_windows, "s": config.test_windows}
-    x = {k: curve_windows(rng[k], n[k], window, step, config.x_max).astype("float32") for k in n}
+    task, window = config.task, config.window
+    x = _windows(config)
     y = {k: target(task, v.astype("float64")) for k, v in x.items()}
     y = {k: v.astype("float32") if task == "sine" else v[..., 0] for k, v in y.items()}
     build = sine_model if task == "sine" else classify_model
     model = build(x["t"], config.units)
     loss = "mse" if task == "sine" else "sparse_categorical_crossentropy"
     history = fit(model, (x["t"], y["t"]), (x["v"], y["v"]), config, loss, verbose)
-    out = {k: model.predict(x[k], batch_size=1024, verbose=0) for k in ("v", "s")}
+    out = {k: model.predict(x[k], batch_size=1024, verbose=0) for k in x if k != "t"}
     if task == "sine":
         evaluation = _sine_evaluation(config, model, x, y, out)
     else:
@@ -46,13 +51,42 @@ def train_curve(config: TrainConfig, verbose: int) -> Trained:
         "drift": {"measure": "outside_range", "threshold": 0.0, "against": "bounds",
                   "output": "drift_score"},
         "data": {"source": f"generated: {'cos(x)' if task == 'sine' else 'sign of cos(4x)'}",
-                 "x_step": step, "x_range": [0.0, float(config.x_max)],
-                 "windows": {"train": n["t"], "validation": n["v"], "test": n["s"]},
-                 "sampling": "window starts uniform in the range, not only on grid points"},
+                 "x_step": config.x_step, "x_range": [0.0, float(config.x_max)],
+                 "windows": {"train": len(x["t"]), "validation": len(x["v"]),
+                             "test": len(x["s"])},
+                 "sampling": "window starts uniform in the range, not only on grid points"
+                 + (f"; plus {config.edge_windows:.0%} more training windows at the ends "
+                    "of the range" if config.edge_windows else "")
+                 + (f"; plus {config.boundary_windows:.0%} more train and validation windows "
+                    "straddling a sign change" if "b" in x else "")},
         **evaluation,
     }  # fmt: skip
     grid = _grid_curves(config, model)
     return Trained(config, model, metadata, history, curves=grid)
+
+
+def _windows(config: TrainConfig) -> dict[str, np.ndarray]:
+    """Train ("t"), validation ("v") and test ("s") windows, each from its own seeded stream.
+
+    `edge_windows` more training windows start within one window of either end of the range.
+    classify: `boundary_windows` more of each split straddle a sign change of cos(4x), where
+    the class boundary has to be placed to a fraction of a step; "b" holds the test ones.
+    """
+    window, step, x_max = config.window, config.x_step, config.x_max
+    rng = {name: np.random.default_rng([config.seed, i]) for i, name in enumerate("tvsb")}
+    n = {"t": config.train_windows, "v": config.val_windows, "s": config.test_windows}
+    x = {k: curve_windows(rng[k], n[k], window, step, x_max) for k in n}
+    if config.edge_windows > 0:
+        extra = edge_windows(rng["t"], round(config.edge_windows * n["t"]), window, step, x_max)
+        x["t"] = np.concatenate([x["t"], extra])
+    if config.task == "classify" and config.boundary_windows > 0:
+        changes = sign_changes(0.0, x_max)
+        extra = {k: straddling_windows(rng[k], round(config.boundary_windows * n[k]), window,
+                                       step, changes) for k in ("t", "v")}  # fmt: skip
+        x = {**x, "t": np.concatenate([x["t"], extra["t"]]),
+             "v": np.concatenate([x["v"], extra["v"]]),
+             "b": straddling_windows(rng["b"], n["s"] // 4, window, step, changes)}  # fmt: skip
+    return {k: v.astype("float32") for k, v in x.items()}
 
 
 def _sine_evaluation(config, model, x, y, out) -> dict:
@@ -62,6 +96,8 @@ def _sine_evaluation(config, model, x, y, out) -> dict:
     # and a single band would cover the middle too widely and the ends too narrowly.
     lower, upper = np.quantile(residual[..., 0], [(1 - level) / 2, (1 + level) / 2], axis=0)
     test_residual = y["s"][..., 0] - out["s"][..., 0]  # (n, window)
+    per_window = np.mean(test_residual**2, axis=1)  # (n,)
+    worst = int(per_window.argmax())
     far = curve_windows(np.random.default_rng(config.seed), 200, config.window, config.x_step,
                         config.x_max) + FAR_START  # fmt: skip
     far_mse = float(np.mean((model.predict(far.astype("float32"), verbose=0) - np.cos(far)) ** 2))
@@ -73,8 +109,11 @@ def _sine_evaluation(config, model, x, y, out) -> dict:
         "metrics": {
             "test": {"windows": len(y["s"]), "mse": float(np.mean(test_residual**2)),
                      "baseline": "predict 0 (the mean of cos)",
-                     "baseline_mse": float(np.mean(y["s"] ** 2))},
-            "validation": {"windows": len(y["v"]), "mse": float(np.mean(residual**2))},
+                     "baseline_mse": float(np.mean(y["s"] ** 2)),
+                     "worst_window": {"mse": float(per_window[worst]),
+                                      "x_start": float(x["s"][worst, 0, 0])}},
+            "validation": {"windows": len(y["v"]), "mse": float(np.mean(residual**2)),
+                           "worst_window_mse": float(np.mean(residual**2, axis=(1, 2)).max())},
             "far_out_of_range": {"x_start": FAR_START, "mse": far_mse,
                                  "note": "the article's lesson: no fit far from the training range",
                                  },
@@ -89,6 +128,11 @@ def _sine_evaluation(config, model, x, y, out) -> dict:
 def _classify_evaluation(config, y, out) -> dict:
     test_classes = out["s"].argmax(axis=-1)
     majority = int(np.mean(y["t"]) >= 0.5)
+    straddling = {}
+    if "b" in out:
+        straddling = {"straddling": {
+            "windows": len(y["b"]), "accuracy": float(np.mean(out["b"].argmax(-1) == y["b"])),
+            "note": "test windows that each hold a sign change of cos(4x)"}}  # fmt: skip
     return {
         "task": "classification",
         "description": "Per-step class of x: 1 where cos(4x) < 0, else 0.",
@@ -97,7 +141,9 @@ def _classify_evaluation(config, y, out) -> dict:
         "metrics": {
             "test": {"windows": len(y["s"]), "accuracy": float(np.mean(test_classes == y["s"])),
                      "baseline": "always the training split's majority class",
-                     "baseline_accuracy": float(np.mean(y["s"] == majority))},
+                     "baseline_accuracy": float(np.mean(y["s"] == majority)),
+                     "by_step": np.mean(test_classes == y["s"], axis=0).tolist(),
+                     **straddling},
             "validation": {"windows": len(y["v"]),
                            "accuracy": float(np.mean(out["v"].argmax(-1) == y["v"]))},
         },

@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from training.fit import Trained
 from training.serving import serving_model, signature
-from training.train import Trained
 
 FORMAT = 2  # 2: named outputs (interval, drift) in the graph, `signature` and `input.rules`
 

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
 
-from training.train import Trained
+from training.fit import Trained
 
 # The stock chart shows the end of the test period, where single days can still be told apart.
 LAST_DAYS = 120
@@ -92,3 +92,93 @@ def _loss(trained: Trained):
     axis.set_title(f"{trained.config.task}: loss by epoch", fontsize=10)
     axis.legend(fontsize=8)
     return figure
+
+
+def scorecard_chart(card: dict, chart: dict, path: Path) -> Path:
+    """The chart of an evaluation: the series with the model over it, and what went wrong where."""
+    draw = {"stock": _stock_scorecard, "sine": _sine_scorecard,
+            "classify": _classify_scorecard}[card["model"]["name"]]  # fmt: skip
+    return _save(draw(card, chart), path)
+
+
+def _rolling(values: np.ndarray, days: int) -> np.ndarray:
+    kernel = np.ones(days) / days
+    return np.convolve(values.astype(float), kernel, mode="valid")
+
+
+def _stock_scorecard(card: dict, c: dict):
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True,
+                                         gridspec_kw={"height_ratios": [2, 1]})  # fmt: skip
+    dates = c["dates"].astype("datetime64[D]")
+    level = card["interval"]["level"]
+    top.fill_between(dates, c["lower"], c["upper"], alpha=0.3, color="tab:blue",
+                     label=f"{level:.0%} interval")  # fmt: skip
+    top.plot(dates, c["actual"], color="black", lw=0.6, label="actual close")
+    if c["warned"].any():
+        top.scatter(dates[c["warned"]], c["actual"][c["warned"]], s=6, color="tab:red",
+                    label="service would warn", zorder=3)  # fmt: skip
+    top.set_yscale("log")
+    top.set_title(f"{card['data']['source']}: MAPE {card['mape']:.3f}% vs persistence "
+                  f"{card['persistence_mape']:.3f}% (ratio {card['mape_ratio']:.3f}); interval "
+                  f"coverage {card['interval']['coverage']:.1%}", fontsize=10)  # fmt: skip
+    top.legend(fontsize=8, loc="upper left")
+    days = min(250, len(dates))
+    inside = (c["actual"] >= c["lower"]) & (c["actual"] <= c["upper"])
+    ratio = _rolling(np.abs(c["forecast"] - c["actual"]), days) / np.maximum(
+        _rolling(np.abs(np.r_[c["actual"][0], c["actual"][:-1]] - c["actual"]), days), 1e-12
+    )
+    bottom.plot(dates[days - 1 :], _rolling(inside, days), color="tab:blue",
+                label=f"interval coverage, {days} days")  # fmt: skip
+    bottom.axhline(level, color="tab:blue", ls=":", lw=1)
+    bottom.plot(dates[days - 1 :], ratio, color="tab:orange", label="MAE / persistence MAE")
+    bottom.axhline(1.0, color="tab:orange", ls=":", lw=1)
+    bottom.legend(fontsize=8, loc="lower left")
+    return figure
+
+
+def _sine_scorecard(card: dict, c: dict):
+    figure, axis = plt.subplots(figsize=(10, 3.8))
+    axis.fill_between(c["x"], c["lower"], c["upper"], alpha=0.3, label="interval")
+    axis.plot(c["x"], c["truth"], color="black", lw=1.2, label="cos(x)")
+    axis.plot(c["x"], c["y"], color="tab:blue", lw=1.0, ls="--", label="model")
+    _shade_warned(axis, c)
+    worst = card["worst_window"]
+    axis.set_title(f"cos(x), x in [{card['data']['x_from']:g}, {card['data']['x_to']:g}): MSE "
+                   f"{card['mse']:.2e} over {card['windows']} random windows, worst "
+                   f"{worst['mse']:.2e}", fontsize=10)  # fmt: skip
+    axis.set_xlabel("x")
+    axis.legend(fontsize=8)
+    return figure
+
+
+def _classify_scorecard(card: dict, c: dict):
+    figure, (top, bottom) = plt.subplots(1, 2, figsize=(11, 3.8),
+                                         gridspec_kw={"width_ratios": [3, 1]})  # fmt: skip
+    top.plot(c["x"], c["truth"], color="black", lw=1.2, label="true class (cos(4x) < 0)")
+    top.plot(c["x"], c["p1"], color="tab:orange", lw=1.0, label="p(class 1)")
+    _shade_warned(top, c)
+    top.set_xlabel("x")
+    top.legend(fontsize=8)
+    line = f"per-step accuracy {card['accuracy']:.3%}"
+    if "straddling" in card:
+        line += f"; straddling a sign change {card['straddling']['accuracy']:.2%}"
+    top.set_title(f"Sign of cos(4x): {line}", fontsize=10)
+    bottom.bar(np.arange(len(card["by_step"])), card["by_step"], color="tab:orange")
+    bottom.set_ylim(min(card["by_step"]) - 0.005, 1.0)
+    bottom.set_xlabel("step in window")
+    bottom.set_title("accuracy by step", fontsize=10)
+    return figure
+
+
+def _shade_warned(axis, c: dict) -> None:
+    if c["warned"].any():
+        axis.fill_between(
+            c["x"],
+            0,
+            1,
+            where=c["warned"],
+            color="tab:red",
+            alpha=0.1,
+            transform=axis.get_xaxis_transform(),
+            label="service would warn",
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the table needs no TensorFlow
-    from training.train import Trained
+    from training.fit import Trained
 
 
 def headline(trained: Trained) -> tuple[str, float, float]:
@@ -33,8 +35,6 @@ def summary(rows: list[tuple[Path, Trained]]) -> str:
 
 def markdown_table(models_dir: Path) -> str:
     """The README's quality table, read from the newest export of each model under `models_dir`."""
-    import json
-
     lines = [
         "| model | version | test metric | model | naive baseline | baseline "
         "| 90% interval coverage |",
@@ -67,6 +67,4 @@ def _fmt(key: str, value: float) -> str:
 
 
 if __name__ == "__main__":
-    import sys
-
     print(markdown_table(Path(sys.argv[1] if len(sys.argv) > 1 else "models")))

@@ -21,16 +21,42 @@ PREDICTION_NAME = {"stock": "next_close", "sine": "y", "classify": "probabilitie
 
 
 @keras.saving.register_keras_serializable(package="training")
-class Band(layers.Layer):
-    """prediction -> (lower, upper) from residual quantiles fitted on validation.
+class WindowVolatility(layers.Layer):
+    """Raw rows -> (batch, 1): sample std (ddof 1) of the window's daily log returns of close.
 
-    kind "log_ratio": [p * exp(lower), p * exp(upper)]; "additive": [p + lower, p + upper].
+    The graph's copy of training.stock.window_volatility, floored at `floor`.
+    """
+
+    def __init__(self, close_index: int, floor: float, **kwargs):
+        super().__init__(**kwargs)
+        self.close_index, self.floor = int(close_index), float(floor)
+
+    def call(self, rows):  # (batch, window, F) -> (batch, 1)
+        close = rows[..., self.close_index]  # (batch, window)
+        returns = ops.log(close[:, 1:] / close[:, :-1])  # (batch, window - 1)
+        centred = returns - ops.mean(returns, axis=1, keepdims=True)
+        n = ops.shape(returns)[1]
+        std = ops.sqrt(
+            ops.sum(centred * centred, axis=1, keepdims=True) / ops.cast(n - 1, "float32")
+        )
+        return ops.maximum(std, self.floor)
+
+    def get_config(self):
+        return {**super().get_config(), "close_index": self.close_index, "floor": self.floor}
+
+
+@keras.saving.register_keras_serializable(package="training")
+class Band(layers.Layer):
+    """(prediction, scale) -> (lower, upper) from residual quantiles fitted on validation.
+
+    kind "log_ratio_scaled": [p * exp(lower * scale), p * exp(upper * scale)], scale (batch, 1);
+    "log_ratio": [p * exp(lower), p * exp(upper)]; "additive": [p + lower, p + upper], where
     `lower`/`upper` are one number, or one per step of the window (applied along axis 1).
     """
 
     def __init__(self, kind: str, lower, upper, **kwargs):
         super().__init__(**kwargs)
-        if kind not in ("log_ratio", "additive"):
+        if kind not in ("log_ratio_scaled", "log_ratio", "additive"):
             raise ValueError(f"unknown interval kind {kind!r}")
         self.kind = kind
         self.lower, self.upper = np.asarray(lower).tolist(), np.asarray(upper).tolist()
@@ -39,8 +65,10 @@ class Band(layers.Layer):
         q = np.asarray(value, dtype="float32")
         return q.reshape(-1, 1) if q.ndim == 1 else q  # per step: (window, 1)
 
-    def call(self, prediction):  # (batch, 1) or (batch, window, 1), both ends the same shape
+    def call(self, prediction, scale=None):  # (batch, 1) or (batch, window, 1), ends alike
         lower, upper = self._quantile(self.lower), self._quantile(self.upper)
+        if self.kind == "log_ratio_scaled":
+            return prediction * ops.exp(lower * scale), prediction * ops.exp(upper * scale)
         if self.kind == "log_ratio":
             return prediction * ops.exp(lower), prediction * ops.exp(upper)
         return prediction + lower, prediction + upper
@@ -92,7 +120,12 @@ def serving_model(task: str, model: keras.Model, metadata: dict) -> keras.Model:
     outputs = {PREDICTION_NAME[task]: prediction}
     if "interval" in metadata:
         spec = metadata["interval"]
-        lower, upper = Band(spec["kind"], spec["lower"], spec["upper"], name="band")(prediction)
+        scale = None
+        if spec["kind"] == "log_ratio_scaled":
+            close = features.index(spec["scale"]["feature"])
+            scale = WindowVolatility(close, spec["scale"]["floor"], name="volatility")(rows)
+        band = Band(spec["kind"], spec["lower"], spec["upper"], name="band")
+        lower, upper = band(prediction, scale)
         outputs.update(lower=lower, upper=upper)
     if metadata["drift"]["measure"] == "z_score":
         value = model.get_layer("scale_free").output  # the model inputs, before normalisation

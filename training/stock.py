@@ -8,19 +8,10 @@ import numpy as np
 
 from training import data as price_data
 from training.config import TrainConfig
+from training.fit import Trained, fit
 from training.models import PRICES, VOLUMES, stock_models
-from training.train import Trained, fit
+from training.scorecard import mape, rmse
 from training.windows import Split, chronological_split
-
-
-def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
-    """Mean absolute percentage error, in percent."""
-    return float(np.mean(np.abs(forecast - actual) / np.abs(actual)) * 100)
-
-
-def rmse(actual: np.ndarray, forecast: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((forecast - actual) ** 2)))
-
 
 # Requests whose scale-free inputs lie further than this many training standard deviations from
 # the training mean get a warning from the service (stored in metadata `drift`).
@@ -57,7 +48,8 @@ def train_stock(config: TrainConfig, csv: Path | None, verbose: int) -> Trained:
         verbose=verbose,
     )
     forecast = {s.name: _predict(model, s) for s in (val, test)}
-    interval = _interval(config.interval_level, val, forecast["validation"], test, forecast["test"])
+    close_index = source.features.index("close")
+    interval = _interval(config.interval_level, close_index, (train, val, test), forecast)
     metadata = {
         "task": "regression",
         "description": "Next trading day's close from a window of daily rows (scale-free LSTM).",
@@ -71,12 +63,13 @@ def train_stock(config: TrainConfig, csv: Path | None, verbose: int) -> Trained:
         "interval": interval,
         "drift": _drift(train_features),
     }  # fmt: skip
+    lower, upper = band(interval, close_index, test.inputs, forecast["test"])
     curves = {
         "dates": test.target_dates.astype("datetime64[D]").astype(str),
         "actual": test.next_close,
         "forecast": forecast["test"],
-        "lower": forecast["test"] * np.exp(interval["lower"]),
-        "upper": forecast["test"] * np.exp(interval["upper"]),
+        "lower": lower,
+        "upper": upper,
     }
     return Trained(config, model, metadata, history, curves=curves)
 
@@ -99,14 +92,46 @@ def _metrics(split: Split, forecast: np.ndarray) -> dict:
     }
 
 
-def _interval(level: float, val: Split, val_forecast, test: Split, test_forecast) -> dict:
-    """Quantiles of log(actual / forecast) on validation; coverage measured on test."""
-    residual = np.log(val.next_close / val_forecast)
-    lower, upper = np.quantile(residual, [(1 - level) / 2, (1 + level) / 2])
-    test_residual = np.log(test.next_close / test_forecast)
-    coverage = float(np.mean((test_residual >= lower) & (test_residual <= upper)))
-    return {"level": level, "kind": "log_ratio", "lower": float(lower), "upper": float(upper),
-            "fitted_on": "validation", "test_coverage": coverage}  # fmt: skip
+def window_volatility(inputs: np.ndarray, close_index: int, floor: float = 0.0) -> np.ndarray:
+    """(n,) sample standard deviation (ddof 1) of each window's daily log returns of close."""
+    close = inputs[..., close_index].astype(np.float64)  # (n, window)
+    return np.maximum(np.diff(np.log(close), axis=1).std(axis=1, ddof=1), floor)
+
+
+def band(interval: dict, close_index: int, inputs: np.ndarray, forecast: np.ndarray):
+    """(lower, upper) in price units: forecast * exp(quantile * the window's volatility)."""
+    scale = window_volatility(inputs, close_index, interval["scale"]["floor"])
+    lower, upper = interval["lower"] * scale, interval["upper"] * scale
+    return forecast * np.exp(lower), forecast * np.exp(upper)
+
+
+def _interval(level: float, close_index: int, splits, forecast: dict) -> dict:
+    """Split conformal on validation residuals scaled by each window's own volatility.
+
+    A band of one fixed width, fitted on a calm period, covers too little in a turbulent one
+    (70% at 90% on NASDAQ 1999-2018); dividing log(actual / forecast) by the window's realised
+    volatility makes the residuals comparable across calm and turbulent windows and markets.
+    """
+    train, val, test = splits
+    floor = float(window_volatility(train.inputs, close_index).min())  # the calmest window seen
+    score = np.sort(np.log(val.next_close / forecast["validation"])
+                    / window_volatility(val.inputs, close_index, floor))  # fmt: skip
+    n, alpha = len(score), 1 - level
+    # the finite-sample conformal ranks: each tail holds at most alpha / 2 of the scores
+    k_low = max(int(np.floor((n + 1) * alpha / 2)), 1)
+    k_high = min(int(np.ceil((n + 1) * (1 - alpha / 2))), n)
+    spec = {"level": level, "kind": "log_ratio_scaled", "lower": float(score[k_low - 1]),
+            "upper": float(score[k_high - 1]),
+            "scale": {"name": "window_volatility", "feature": "close", "floor": floor,
+                      "definition": "sample standard deviation (ddof 1) of log(close[t] / "
+                      "close[t - 1]) over the window's rows, at least floor (the calmest "
+                      "training window's)"},
+            "bounds": "[p * exp(lower * scale), p * exp(upper * scale)]",
+            "method": "split conformal: ranks of log(actual / forecast) / scale on validation",
+            "fitted_on": "validation"}  # fmt: skip
+    lower, upper = band(spec, close_index, test.inputs, forecast["test"])
+    spec["test_coverage"] = float(np.mean((test.next_close >= lower) & (test.next_close <= upper)))
+    return spec
 
 
 def _input_spec(features: list[str], window: int) -> dict:

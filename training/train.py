@@ -1,84 +1,27 @@
-"""The shared fitting loop and the entry point that trains one task and exports it."""
+"""The entry point: train one task with its config, then export it. Orchestration only."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import keras
-import numpy as np
-import tensorflow as tf
-
-from training.config import TrainConfig, default_config
-
-
-@dataclass
-class Trained:
-    """A fitted serving model plus what the export writes beside it."""
-
-    config: TrainConfig
-    model: keras.Model  # raw inputs -> raw-scale outputs
-    metadata: dict  # task-specific metadata.json sections (input, output, metrics, ...)
-    history: dict[str, list[float]]
-    seconds: float = 0.0
-    curves: dict[str, np.ndarray] = field(default_factory=dict)  # test-period series for charts
-
-
-def seed_everything(seed: int) -> None:
-    """Same seed, same weights and same metrics: seeds Python, NumPy and TF, deterministic ops."""
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-
-
-def fit(model, train, validation, config: TrainConfig, loss: str, verbose: int) -> dict:
-    """Adam + early stopping on the validation loss, keeping the best epoch's weights.
-
-    verbose: 0 silent, 1 a progress bar per model, 2 Keras's line per epoch.
-    """
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss)
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True
-    )
-    slower = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2)
-    history = model.fit(
-        *train,
-        validation_data=validation,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=True,  # within the training split only
-        callbacks=[stop, slower, *_extra_callbacks(config, verbose)],
-        verbose=2 if verbose == 2 else 0,
-    )
-    return {k: [float(v) for v in vs] for k, vs in history.history.items() if k != "learning_rate"}
-
-
-def _extra_callbacks(config: TrainConfig, verbose: int) -> list:
-    from training import progress
-
-    extra = [progress.EpochBar(config.task, config.epochs)] if verbose == 1 else []
-    if config.tensorboard:
-        extra.append(progress.tensorboard(Path(config.tensorboard), config.task))
-    return extra
+from training.config import default_config
+from training.curves import train_curve
+from training.export import export
+from training.fit import Trained, seed_everything
+from training.stock import train_stock
 
 
 def train(task: str, csv: Path | None = None, verbose: int = 1, **overrides) -> Trained:
     """Train one task with its default config changed by `overrides` (None values ignored)."""
-    from training import curves, stock
-
     config = default_config(task).replace(**overrides)
     seed_everything(config.seed)
     started = time.perf_counter()
-    if task == "stock":
-        trained = stock.train_stock(config, csv, verbose)
-    else:
-        trained = curves.train_curve(config, verbose)
+    trained = train_stock(config, csv, verbose) if task == "stock" else train_curve(config, verbose)
     trained.seconds = time.perf_counter() - started
     return trained
 
 
 def train_and_export(task: str, out_dir: Path, csv: Path | None = None, **overrides) -> Path:
     """Train `task` and export it as the next version under `out_dir/<task>/`; returns that dir."""
-    from training.export import export
-
     return export(train(task, csv=csv, **overrides), Path(out_dir))

@@ -68,12 +68,41 @@ def chronological_split(
     return splits  # type: ignore[return-value]
 
 
-def curve_windows(rng: np.random.Generator, n: int, window: int, step: float, x_max: float):
+def curve_windows(
+    rng: np.random.Generator, n: int, window: int, step: float, x_max: float, x_min: float = 0.0
+):
     """`n` windows of `window` consecutive x values, step `step`, starting anywhere in the range.
 
-    Starts are drawn uniformly (not only on grid points) so that every window lies in [0, x_max).
-    Returns x of shape (n, window, 1).
+    Starts are drawn uniformly (not only on grid points) so that every window lies in
+    [x_min, x_max). Returns x of shape (n, window, 1).
     """
     last_start = x_max - window * step
-    starts = rng.uniform(0.0, last_start, size=n)
+    if last_start <= x_min:
+        raise ValueError(f"[{x_min:g}, {x_max:g}) is shorter than one window of {window} steps")
+    starts = rng.uniform(x_min, last_start, size=n)
+    return (starts[:, None] + np.arange(window) * step)[..., None]
+
+
+def edge_windows(rng: np.random.Generator, n: int, window: int, step: float, x_max: float):
+    """`n` windows inside [0, x_max) that start or end within one window of the range's ends.
+
+    Uniform starts cover an x less often the nearer it lies to either end (x = 0 only as the
+    first step of a window that starts at 0); these fill that in, most densely at the ends
+    (offsets span * u**2). Half at each end; returns (n, window, 1).
+    """
+    span = window * step
+    offset = span * rng.uniform(0.0, 1.0, size=n) ** 2
+    starts = np.where(np.arange(n) % 2 == 0, offset, x_max - span - offset)
+    return (starts[:, None] + np.arange(window) * step)[..., None]
+
+
+def straddling_windows(
+    rng: np.random.Generator, n: int, window: int, step: float, changes: np.ndarray
+) -> np.ndarray:
+    """`n` windows that each hold one of the points `changes` strictly inside: (n, window, 1).
+
+    The point falls between two steps at random, anywhere from the first gap to the last.
+    """
+    change = rng.choice(np.asarray(changes, np.float64), size=n)
+    starts = change - rng.uniform(0.0, (window - 1) * step, size=n)
     return (starts[:, None] + np.arange(window) * step)[..., None]

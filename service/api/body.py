@@ -19,11 +19,24 @@ from pydantic_core import to_json
 from starlette.responses import Response
 
 from service.api.errors import short
+from service.core.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
 _CONTAINERS: dict[type, tuple[str, ...]] = {}  # model class -> fields that may hold keys
 _SCALARS = (int, float, str, bool, type(None), dt.date)
 _FIELDS_SET = attrgetter("__pydantic_fields_set__")  # the keys a model was given
+
+
+def bounded(body: bytes, limits: dict[bytes, int], loc: tuple, what: str) -> bytes:
+    """Refuse a body that holds more of a delimiter than any valid request can, before it is
+    parsed, so a body's cost is bounded by the route's limits and not only by its size (a
+    1 MiB body of one-value windows took 0.45 s to parse and validate, on the event loop).
+    Counting a byte in a body is a memchr: about 0.1 ms per MiB."""
+    for delimiter, limit in limits.items():
+        found = body.count(delimiter)
+        if found > limit:
+            raise InputError(loc, f"{what} (the body holds {found} '{delimiter.decode()}')")
+    return body
 
 
 def parse(model: type[M], body: bytes) -> M:

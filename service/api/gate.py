@@ -114,6 +114,7 @@ class Gate:
                 receive = _replay(body, receive)
             await self.app(scope, receive, send_observed)
         except Exception:
+            request.route = getattr(scope.get("route"), "path", None) or request.route
             log.exception("unhandled error on %s %s", method, path)
             if request.status is None:  # nothing sent yet: the client gets the JSON 500
                 await _answer(encode(error_body("internal error"), 500), scope, receive,

@@ -3,20 +3,35 @@
 The service knows a model only through this: features, window, the input rules of its raw
 rows, the names and roles of the serving signature's outputs, the interval level and the drift
 rule. docs/artifact.md is the human-readable contract; training/export.py writes it.
+
+Every value the service reads (the answer path, the model card, the status routes) is typed
+here, numbers strictly (`"6"` is not a threshold), so a version that parses but holds a wrong
+value is refused at load rather than failing its requests. Sections only shown or not read at
+all (`interval.kind`, `statistics`' contents, `config`) are checked only for being objects.
 """
 
 import json
-import math
+import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from service.core.errors import format_loc
 
 FORMAT = 2
 MAX_METADATA_BYTES = 1 << 20  # a larger metadata.json is refused unread
 Role = Literal["prediction", "interval_lower", "interval_upper", "drift_value", "drift_score"]
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # a JSON number, finite
+Dim = Annotated[int, Strict(), Field(gt=0)]
 
 
 class ArtifactError(ValueError):
@@ -43,13 +58,13 @@ class Rules(_Open):
 
 class Input(_Open):
     features: list[str] = Field(min_length=1)
-    window: int = Field(gt=0, le=10_000)
+    window: int = Field(gt=0, le=10_000, strict=True)
     dtype: Literal["float32"] = "float32"
     rules: Rules = Rules()
 
 
 class Tensor(_Open):
-    shape: list[int | None]
+    shape: list[Dim | None] = Field(min_length=1)  # the first axis is the batch: null
     role: Role | None = None
     dtype: Literal["float32"] = "float32"
 
@@ -61,12 +76,26 @@ class Signature(_Open):
 
 
 class Interval(_Open):
-    level: float = Field(gt=0, lt=1)
+    """`level` is read (it goes into every interval of the answer); `kind` and the quantiles
+    describe what the graph already applies, and are not read."""
+
+    level: float = Field(gt=0, lt=1, strict=True)
 
 
 class Drift(_Open):
     measure: Literal["z_score", "outside_range"]
-    threshold: float = Field(ge=0, allow_inf_nan=False)
+    threshold: Number = Field(ge=0)
+
+
+class Bound(_Open):
+    """A feature's raw range in training; the out-of-range warning quotes it."""
+
+    min: Number
+    max: Number
+
+
+class Metrics(_Open):
+    test: dict[str, Any] = {}  # GET /models lists it
 
 
 class Metadata(_Open):
@@ -77,6 +106,17 @@ class Metadata(_Open):
     signature: Signature
     interval: Interval | None = None
     drift: Drift
+    bounds: dict[str, Bound] = {}
+    # shown on the model card and GET /models, as they are: only their JSON type is checked
+    description: str | None = None
+    created_at: str | None = None
+    output: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    statistics: dict[str, Any] = {}
+    metrics: Metrics = Metrics()
+    training: dict[str, Any] = {}
+    libraries: dict[str, Any] = {}
+    config: dict[str, Any] = {}
 
     @field_validator("signature")
     @classmethod
@@ -87,7 +127,21 @@ class Metadata(_Open):
                 raise ValueError(f"needs exactly one output with role {role!r}")
         if roles.count("interval_lower") != roles.count("interval_upper"):
             raise ValueError("interval_lower and interval_upper go together")
+        for name, tensor in signature.outputs.items():
+            if tensor.shape[0] is not None:
+                raise ValueError(f"output {name!r}: the first axis is the batch, null")
         return signature
+
+    @model_validator(mode="after")
+    def _shapes(self) -> "Metadata":
+        window = [None, self.input.window, len(self.input.features)]
+        for name, tensor in self.signature.outputs.items():
+            if tensor.role in ("drift_value", "drift_score") and tensor.shape != window:
+                raise ValueError(f"output {name!r} ({tensor.role}) must have shape {window}")
+        roles = {t.role for t in self.signature.outputs.values()}
+        if "interval_lower" in roles and self.interval is None:
+            raise ValueError("interval outputs need interval.level")
+        return self
 
 
 class Spec:
@@ -121,10 +175,12 @@ class Spec:
 def read(path: Path) -> Spec:
     """The checked metadata of the version directory `path` (ArtifactError if unusable)."""
     file = path / "metadata.json"
-    size = file.stat().st_size
+    with file.open("rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        text = b"" if size > MAX_METADATA_BYTES else stream.read(MAX_METADATA_BYTES + 1)
+    size = max(size, len(text))  # it may have grown since the stat
     if size > MAX_METADATA_BYTES:
         raise ArtifactError(f"{file}: {size} bytes, over the limit of {MAX_METADATA_BYTES}")
-    text = file.read_bytes()
     try:
         meta = Metadata.model_validate_json(text)
     except ValidationError as exc:
@@ -145,5 +201,3 @@ def _check_names(spec: Spec, file: Path) -> None:
     unknown = sorted(set(named) - features)
     if unknown:
         raise ArtifactError(f"{file}: input.rules name unknown features {unknown}")
-    if not math.isfinite(spec.drift.threshold):
-        raise ArtifactError(f"{file}: drift.threshold must be finite")

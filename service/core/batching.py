@@ -62,6 +62,7 @@ class Batcher:
         self.clock = clock
         self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self.carry: Item | None = None  # taken from the queue but left for the next call
+        self.pending: list[Item] = []  # submitted in this turn of the event loop, not queued yet
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
@@ -69,13 +70,21 @@ class Batcher:
         """`serve(batch)`, computed in one call shared with concurrent requests."""
         if self.thread is None:
             self.start()
+        if self.queue.qsize() + len(self.pending) >= self.queue.maxsize:
+            raise Overloaded(self.name)
         loop = asyncio.get_running_loop()
         item = Item(serve, batch, loop.create_future(), loop, self.clock())
-        try:
-            self.queue.put_nowait(item)
-        except queue.Full:
-            raise Overloaded(self.name) from None
+        self.pending.append(item)
+        if len(self.pending) == 1:  # the first of this turn: hand them all over at its end
+            loop.call_soon(self._flush)
         return await item.future
+
+    def _flush(self) -> None:
+        """Queue what this turn of the event loop submitted, in one go: requests parsed in
+        the same turn wake the worker once and share its next call, at no added wait."""
+        items, self.pending = self.pending, []
+        for item in items:
+            self.queue.put_nowait(item)  # room was checked when each was submitted
 
     def start(self) -> None:
         """Start the worker thread (once; `submit` calls it, so a batcher starts on first use)."""

@@ -95,8 +95,8 @@ def _message(measure, w, feature, step, value, score, threshold, spec: Spec) -> 
             f"window {w}: {feature} (model input {value:.4g}, step {step}) has z-score "
             f"{score:.3g} against the training statistics; threshold {threshold:g}"
         )
-    bounds = spec.raw.get("bounds", {}).get(feature, {})
-    trained = f" [{bounds['min']:g}, {bounds['max']:g}]" if bounds else ""
+    bounds = spec.meta.bounds.get(feature)
+    trained = f" [{bounds.min:g}, {bounds.max:g}]" if bounds else ""
     return (
         f"window {w}: {feature} = {value:.4g} (step {step}) lies {score:.4g} outside the "
         f"trained range{trained}; threshold {threshold:g}"

@@ -12,6 +12,7 @@ import numpy as np
 
 from service.core import artifact, dataplane, inference, inputs
 from service.core.artifact import ArtifactError, Spec
+from service.core.errors import InputError
 from service.core.inference import ServingFunction
 
 
@@ -35,12 +36,23 @@ def load(
 
 
 def warm_up(spec: Spec, serve: ServingFunction, path: Path) -> None:
-    """One valid window through the graph and the answer path; shapes as the metadata says."""
-    batch = inputs.windows(spec, np.ones((1, *spec.input_shape)))  # satisfies every input rule
+    """Two valid windows through the graph and the answer path, warnings included.
+
+    Two, so an output whose first axis is not the batch shows; ones satisfy every input rule.
+    """
+    n = 2
+    batch = inputs.windows(spec, np.ones((n, *spec.input_shape)))
     outputs = serve(batch)
     for name, tensor in spec.outputs.items():
-        want = tuple(1 if d is None else d for d in tensor.shape)
-        if outputs[name].shape != want:
-            got = list(outputs[name].shape)
-            raise ArtifactError(f"{path}: output {name!r} has shape {got}, metadata says {want}")
-    dataplane.answer(spec.name, 0, spec, outputs)
+        got = outputs[name].shape
+        want = (n, *tensor.shape[1:])
+        fits = len(got) == len(want) and all(w in (None, g) for g, w in zip(got, want, strict=True))
+        if not fits:
+            raise ArtifactError(f"{path}: output {name!r} has shape {list(got)}, metadata says "
+                                f"{tensor.shape} (a batch of {n})")  # fmt: skip
+    try:
+        dataplane.answer(spec.name, 0, spec, outputs)
+    except InputError:
+        raise ArtifactError(f"{path}: the outputs for the warm-up windows are not finite") from None
+    past = np.full(outputs[spec.drift_score].shape, spec.drift.threshold + 1, np.float32)
+    dataplane.warnings(spec, outputs[spec.drift_value], past)  # one warning per window and feature

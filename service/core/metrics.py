@@ -59,6 +59,20 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
     registry=REGISTRY,
 )
+# gRPC calls (service.grpc.gate); `method` is `service/Method`, `code` a status code name
+GRPC_REQUESTS = Counter(
+    "lstm_grpc_requests",
+    "gRPC calls by method (service/method) and status code.",
+    ["method", "code"],
+    registry=REGISTRY,
+)
+GRPC_LATENCY = Histogram(
+    "lstm_grpc_request_duration_seconds",
+    "Time from a gRPC call's request to its answer, by method.",
+    ["method"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
 # Incremented wherever a response carries a warning (e.g. input outside the training range).
 WARNINGS = Counter(
     "lstm_model_warnings",
@@ -113,8 +127,8 @@ def app_registry(state: Callable[[], tuple[dict, dict, dict]]) -> CollectorRegis
     Each app gets its own, so two apps in one process (the tests) never mix their models.
     """
     found = CollectorRegistry(auto_describe=True)
-    for collector in (PROCESS, HTTP_REQUESTS, HTTP_LATENCY, INFERENCE_LATENCY, BATCH_SIZE,
-                      WARNINGS):  # fmt: skip
+    for collector in (PROCESS, HTTP_REQUESTS, HTTP_LATENCY, GRPC_REQUESTS, GRPC_LATENCY,
+                      INFERENCE_LATENCY, BATCH_SIZE, WARNINGS):  # fmt: skip
         found.register(collector)
     found.register(RegistryState(state))
     return found

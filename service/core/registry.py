@@ -5,6 +5,10 @@ and get their name's micro-batcher attached when they are installed, so `await
 model.predict(batch)` is the one call any protocol makes. A name keeps its batcher across
 version swaps. Listing the disk is slow on network volumes: `refresh` (run in a thread by the
 startup and each reload poll) keeps the listing that status routes read.
+
+A version that fails to load, at startup or at a reload poll, is refused (`refuse`): the reason
+shows in readiness, the status routes and /metrics until a newer version serves, and the same
+files are not tried again until one of them changes (service.core.repository.fingerprint).
 """
 
 import logging
@@ -18,7 +22,7 @@ import numpy as np
 from service.core.artifact import Spec
 from service.core.batching import Batcher, Serve
 from service.core.errors import ModelNotFound, ModelUnavailable, VersionNotFound
-from service.core.repository import Repository
+from service.core.repository import Repository, fingerprint
 
 log = logging.getLogger(__name__)
 Loader = Callable[[Path], tuple[Spec, Serve]]  # a version directory -> its spec and graph
@@ -56,8 +60,8 @@ class Readiness:
 
     ready: bool
     models: dict[str, int]
-    failed: dict[str, str]  # name -> why no version of it serves
-    rejected: dict[str, str]  # name -> why its newest version was refused (an older serves)
+    failed: dict[str, str]  # name -> why no version of it serves (startup)
+    rejected: dict[str, str]  # name -> why its newest version was refused (not in `failed`)
     draining: bool = False
 
 
@@ -76,7 +80,10 @@ class Registry:
         self.repository, self.load, self.batching = repository, load, batching
         self.models: dict[str, Model] = {}
         self.failed: dict[str, str] = {}
-        self.rejected: dict[str, tuple[int, str]] = {}
+        # name -> refused version -> why; replaced, never changed in place, so the routes
+        # (on the event loop) read a consistent snapshot while a reload thread refuses
+        self.rejected: dict[str, dict[int, str]] = {}
+        self.refused: set[tuple[str, int]] = set()  # fingerprints of the refused directories
         self.listing: dict[str, list[int]] = {}
         self.batchers: dict[str, Batcher] = {}
 
@@ -96,14 +103,30 @@ class Registry:
 
     def readiness(self, draining: bool = False) -> Readiness:
         models = {name: m.version for name, m in sorted(self.models.items())}
-        rejected = {name: why for name, (_, why) in sorted(self.rejected.items())}
+        rejected = {
+            name: why[max(why)]
+            for name, why in sorted(self.rejected.items())
+            if name not in self.failed
+        }
         ok = bool(models) and not self.failed and not draining
         return Readiness(ok, models, dict(sorted(self.failed.items())), rejected, draining)
 
     # -- loading: blocking, run in a worker thread
     def refresh(self) -> dict[str, list[int]]:
-        self.listing = self.repository.listing()
-        return self.listing
+        """List the disk; a refused version that is gone from it is forgotten."""
+        self.listing = listing = self.repository.listing()
+        kept = {
+            name: {v: why for v, why in refused.items() if v in listing.get(name, [])}
+            for name, refused in self.rejected.items()
+        }
+        kept = {name: refused for name, refused in kept.items() if refused}
+        if kept != self.rejected:
+            on_disk = {
+                str(self.repository.path(n, v)) for n, refused in kept.items() for v in refused
+            }
+            self.refused = {f for f in self.refused if f[0] in on_disk}
+            self.rejected = kept
+        return listing
 
     def load_newest(self, name: str) -> Model | None:
         """Startup: the newest version of `name` that loads; each failure logged, the next tried."""
@@ -114,6 +137,7 @@ class Registry:
             except Exception as exc:  # one broken version must not stop the others
                 reasons.append(f"version {version}: {describe(exc)}")
                 log.error("model %s version %d not loaded: %s", name, version, describe(exc))
+                self.refuse(name, version, exc)
         if not reasons:  # nothing was tried, so nothing was logged yet: say why here
             why = "no version directory (ASCII digits) holding saved_model.pb and metadata.json"
             where = self.repository.models_dir / name
@@ -134,11 +158,26 @@ class Registry:
         log.info("loaded %s version %d in %.2f s", name, version, time.perf_counter() - started)
         return model
 
+    def refuse(self, name: str, version: int, exc: Exception) -> None:
+        """Record that `version` of `name` failed to load; the caller logs why."""
+        self.refused.add(fingerprint(self.repository.path(name, version)))
+        kind = type(exc).__name__  # clients see the kind; paths and TF's text stay in the log
+        why = f"version {version} rejected: it failed to load ({kind}); see the server log"
+        self.rejected = {**self.rejected, name: {**self.rejected.get(name, {}), version: why}}
+
+    def is_refused(self, name: str, version: int) -> bool:
+        """True while the files of a refused version are unchanged."""
+        return fingerprint(self.repository.path(name, version)) in self.refused
+
     def install(self, model: Model) -> None:
         """Serve `model` from now on: one dict assignment, so a request sees old or new."""
         self.models[model.name] = model
         self.failed.pop(model.name, None)
-        self.rejected.pop(model.name, None)
+        rejected = dict(self.rejected)
+        newer = {v: why for v, why in rejected.pop(model.name, {}).items() if v > model.version}
+        if newer:  # refused versions above the served one still show
+            rejected[model.name] = newer
+        self.rejected = rejected
 
     def load_all(self) -> None:
         """Startup: list the disk and load the newest good version of every model."""
@@ -157,24 +196,21 @@ class Registry:
             raise ModelNotFound(name)
         served = self.models.get(name)
         found = set(self.listing.get(name, [])) | ({served.version} if served else set())
-        if served is None:  # the loader's text (paths, TF messages) stays in the server log
-            why = "no version loaded at startup; see the server log"
-            return [VersionState(v, "END", why) for v in sorted(found, reverse=True)]
-        refused, why = self.rejected.get(name, (None, ""))
+        refused = self.rejected.get(name, {})
         states = []
         for v in sorted(found, reverse=True):
-            if v == served.version:
+            if served is not None and v == served.version:
                 states.append(VersionState(v, "AVAILABLE"))
-            elif v == refused:
-                states.append(VersionState(v, "END", why))
-            else:
-                states.append(VersionState(v, "END" if v < served.version else "START"))
+            elif v in refused:  # the loader's text (paths, TF messages) stays in the server log
+                states.append(VersionState(v, "END", refused[v]))
+            else:  # START: on disk, not tried yet (newer than the served one, or none serves)
+                states.append(VersionState(v, "END" if served and v < served.version else "START"))
         return states
 
     # -- what /metrics reads
     def gauges(self) -> tuple[dict, dict, dict]:
         served = {n: m.version for n, m in self.models.items()}
-        rejected = {n: v for n, (v, _) in self.rejected.items()}
+        rejected = {n: max(why) for n, why in self.rejected.items()}  # the newest refused
         depth = {n: b.queue.qsize() for n, b in self.batchers.items()}
         return served, rejected, depth
 

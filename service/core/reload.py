@@ -17,7 +17,6 @@ import anyio
 import anyio.to_thread
 
 from service.core.registry import Model, Registry, describe
-from service.core.repository import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -25,42 +24,45 @@ log = logging.getLogger(__name__)
 class Reloader:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self.refused: set[tuple[str, int]] = set()  # fingerprints of refused versions
 
-    def newer(self) -> list[tuple[str, int]]:
-        """(name, version) of each model whose newest version on disk beats the served one."""
+    def newer(self) -> list[tuple[str, list[int]]]:
+        """Each model with versions on disk newer than the served one and not refused as they
+        are, newest first. A model that cannot be looked at is logged and skipped."""
         found = []
         for name, versions in self.registry.refresh().items():
-            served = self.registry.models.get(name)
-            if not versions or (served is not None and versions[0] <= served.version):
+            try:
+                served = self.registry.models.get(name)
+                floor = served.version if served is not None else 0
+                fresh = [v for v in versions if v > floor and not self.registry.is_refused(name, v)]
+            except Exception:  # one model's directory must never stop the others' reload
+                log.exception("reload of %s skipped this poll", name)
                 continue
-            if fingerprint(self.registry.repository.path(name, versions[0])) not in self.refused:
-                found.append((name, versions[0]))
+            if fresh:
+                found.append((name, fresh))
         return found
 
-    def load(self, name: str, version: int) -> Model | None:
-        try:
-            return self.registry.load_version(name, version)
-        except Exception as exc:  # a broken export must never stop the serving one
-            self.refuse(name, version, exc)
-            return None
+    def load(self, name: str, versions: list[int]) -> Model | None:
+        """The newest of `versions` that loads; each one that fails is refused."""
+        for version in versions:
+            try:
+                return self.registry.load_version(name, version)
+            except Exception as exc:  # a broken export must never stop the serving one
+                self.refuse(name, version, exc)
+        return None
 
     def check(self) -> list[Model]:
         """One poll (blocking): load and install every newer version; returns what was installed."""
         installed = []
-        for name, version in self.newer():
-            model = self.load(name, version)
+        for name, versions in self.newer():
+            model = self.load(name, versions)
             if model is not None:
                 self.registry.install(model)
-                log.info("reloaded %s: now serving version %d", name, version)
+                log.info("reloaded %s: now serving version %d", name, model.version)
                 installed.append(model)
         return installed
 
     def refuse(self, name: str, version: int, exc: Exception) -> None:
-        self.refused.add(fingerprint(self.registry.repository.path(name, version)))
-        kind = type(exc).__name__  # clients see the kind; paths and TF's text stay in the log
-        why = f"version {version} rejected: it failed to load ({kind}); see the server log"
-        self.registry.rejected[name] = (version, why)
+        self.registry.refuse(name, version, exc)
         served = self.registry.models.get(name)
         still = f"still serving version {served.version}" if served else "not serving"
         log.error("reload of %s version %d failed: %s; %s", name, version, describe(exc), still)

@@ -44,7 +44,9 @@ class Repository:
                 continue
             if not _NAME.fullmatch(entry.name):
                 self._skip(entry, "not a model name (ASCII letters, digits, '_', '.', '-')")
-            elif _is_dir(entry):
+            elif not _is_dir(entry):
+                self._skip(entry, "not a directory (or a link that does not resolve)")
+            else:
                 found.append(entry)
         return found
 
@@ -62,7 +64,9 @@ class Repository:
                 self._skip(entry, "a version is named by ASCII digits, without leading zeros")
             elif not _is_dir(entry):
                 self._skip(entry, "not a directory (or a link that does not resolve)")
-            elif _complete(entry):
+            elif not _complete(entry):  # e.g. still being copied: listed once complete
+                self._skip(entry, "no saved_model.pb and metadata.json (yet)")
+            else:
                 found.append(int(entry.name))
         return sorted(found, reverse=True)
 

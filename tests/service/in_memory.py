@@ -1,16 +1,17 @@
-"""Registries built in memory for route and batching tests: a real spec, a stand-in graph."""
+"""Stand-in graphs for route and batching tests: real metadata, outputs the test chooses."""
 
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
-from service.api.deps import get_registry
 from service.core import artifact
 from service.core.artifact import Metadata, Spec
-from service.core.registry import BatchOptions, Registry
+from service.core.registry import Loader
 from service.core.repository import Repository
+from service.main import create_app
+from service.settings import Settings
 
 Serve = Callable[[np.ndarray], dict[str, np.ndarray]]
 
@@ -45,27 +46,26 @@ def outputs(spec: Spec, batch: np.ndarray, value: float) -> dict[str, np.ndarray
     return found
 
 
-def registry_of(
-    models_dir: Path,
-    name: str,
-    serve: Serve,
-    version: int = 1,
-    batching: BatchOptions | None = None,
-) -> Registry:
-    """A registry over `models_dir` serving `name` at `version` with `serve` as its graph."""
-    spec = spec_of(models_dir, name)
-    registry = Registry(
-        Repository(models_dir), lambda path: (spec, serve), batching or BatchOptions()
-    )
-    registry.refresh()
-    registry.install(registry.load_version(name, version))
-    return registry
+def stand_in(graph: Callable[[Spec], Serve]) -> Loader:
+    """A loader (`create_app(load=...)`): each version's real metadata, `graph(spec)` as its
+    SavedModel, so the request path is the service's own from the gate to the answer."""
+
+    def load(path: Path) -> tuple[Spec, Serve]:
+        spec = artifact.read(path)
+        return spec, graph(spec)
+
+    return load
 
 
-def use(app: FastAPI, registry: Registry) -> None:
-    """Serve `registry` instead of the one the lifespan loads (overrides are `async def`)."""
+def constant(value: float) -> Callable[[Spec], Serve]:
+    """A graph predicting `value` everywhere (see `outputs`)."""
+    return lambda spec: lambda batch: outputs(spec, batch, value)
 
-    async def override() -> Registry:
-        return registry
 
-    app.dependency_overrides[get_registry] = override
+def client_with(
+    models_dir: Path, graph: Callable[[Spec], Serve], raise_server_exceptions=True, **settings
+) -> TestClient:
+    """A TestClient of an app serving `models_dir` with stand-in graphs; enter it with `with`."""
+    app = create_app(Settings(models_dir=models_dir, reload_interval_s=0, **settings),
+                     load=stand_in(graph))  # fmt: skip
+    return TestClient(app, raise_server_exceptions=raise_server_exceptions)

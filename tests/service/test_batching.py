@@ -14,9 +14,8 @@ from service.core.repository import Repository
 from service.main import build_registry
 from service.settings import Settings
 from tests.service.checks import assert_error
-from tests.service.conftest import client_for
-from tests.service.fake_models import sine_grid
-from tests.service.in_memory import outputs, registry_of, spec_of, use
+from tests.service.fake_models import copy_models, sine_grid
+from tests.service.in_memory import client_with, outputs, spec_of
 
 
 class GatedModel:
@@ -199,15 +198,17 @@ def test_batched_results_equal_unbatched_inference(models_dir):
     registry.stop()
 
 
-def test_full_queue_answers_429_with_retry_after(fake_models_dir):
-    spec = spec_of(fake_models_dir, "sine")
-    model = GatedModel(lambda batch: outputs(spec, batch, 0.5))
-    registry = registry_of(fake_models_dir, "sine", model, batching=BatchOptions(queue_size=1))
-    batcher = registry.model("sine").batcher
-    client = client_for(fake_models_dir)
-    use(client.app, registry)
+def test_full_queue_answers_429_with_retry_after(fake_models_dir, tmp_path):
+    model = GatedModel()
+
+    def graph(spec):  # the sine fake's named outputs, from the gated call
+        model.answer = lambda batch: outputs(spec, batch, 0.5)
+        return model
+
+    sine_dir = copy_models(fake_models_dir, tmp_path, ["sine"])
     body = {"x": sine_grid(100)}
-    with client, ThreadPoolExecutor(2) as pool:
+    with client_with(sine_dir, graph, batch_queue_size=1) as client, ThreadPoolExecutor(2) as pool:
+        batcher = client.app_state["registry"].model("sine").batcher
         running = pool.submit(client.post, "/predict/sine", json=body)  # held inside the model
         assert model.entered.wait(10)
         queued = pool.submit(client.post, "/predict/sine", json=body)  # fills the queue
@@ -218,6 +219,5 @@ def test_full_queue_answers_429_with_retry_after(fake_models_dir):
         response = client.post("/predict/sine", json=body)
         model.release.set()
         assert running.result().status_code == 200 and queued.result().status_code == 200
-    registry.stop()
     assert_error(response, 429, "overloaded")
     assert response.headers["Retry-After"] == "1"

@@ -1,17 +1,18 @@
 """The one error body everywhere, and bad input never reaching the generic 500 handler."""
 
 import logging
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from service.core.registry import Registry
 from service.examples import SINE_X, STOCK_ROWS
 from service.main import create_app
 from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for
-from tests.service.in_memory import outputs, registry_of, spec_of, use
+from tests.service.in_memory import client_with, constant
 
 JSON = {"content-type": "application/json"}
 
@@ -45,56 +46,48 @@ def test_validation_detail_locates_the_field(client):
     assert body["detail"] == [{"loc": ["body", "x", 0], "msg": "must be a number"}]
 
 
-def fixed_registry(models_dir, value: float) -> Registry:
-    """A registry whose sine model (version 7, no interval) predicts `value` for every x."""
-    spec = spec_of(models_dir, "sine")
-    return registry_of(models_dir, "sine", lambda batch: outputs(spec, batch, value), version=7)
+@pytest.fixture(scope="module")
+def sine_7(fake_models_dir, tmp_path_factory) -> Path:
+    """A models directory whose one model is the fake sine (no interval) as version 7."""
+    models = tmp_path_factory.mktemp("sine7")
+    shutil.copytree(fake_models_dir / "sine" / "1", models / "sine" / "7")
+    return models
 
 
-def test_registry_override_replaces_the_models(fake_models_dir):
-    client, registry = client_for(fake_models_dir), fixed_registry(fake_models_dir, 1.0)
-    use(client.app, registry)
-    with client:
+def test_the_loader_seam_replaces_the_graphs(sine_7):
+    with client_with(sine_7, constant(1.0)) as client:
         body = client.post("/predict/sine", json={"x": SINE_X}).json()
-    registry.stop()
     expected = {"model": "sine", "version": 7, "y": [1.0] * 20, "intervals": None, "warnings": []}
     assert body == expected
 
 
-def test_non_finite_model_output_is_422_not_nan(fake_models_dir):
-    client, registry = client_for(fake_models_dir), fixed_registry(fake_models_dir, np.nan)
-    use(client.app, registry)
-    with client:
+def test_non_finite_model_output_is_422_not_nan(sine_7):
+    with client_with(sine_7, constant(np.nan)) as client:
         response = client.post("/predict/sine", json={"x": SINE_X})
-    registry.stop()
     assert_error(response, 422, "outside what the model can handle")
 
 
-def broken(batch):
-    raise RuntimeError("tensorflow exploded at /secret/path.py")
+def broken(spec):
+    def graph(batch):
+        raise RuntimeError("tensorflow exploded at /secret/path.py")
+
+    return graph
 
 
-def test_unexpected_error_is_bare_500_and_logged(fake_models_dir, caplog):
-    registry = registry_of(fake_models_dir, "sine", broken)
-    client = client_for(fake_models_dir, raise_server_exceptions=False)
-    use(client.app, registry)
+def test_unexpected_error_is_bare_500_and_logged(sine_7, caplog):
+    client = client_with(sine_7, broken, raise_server_exceptions=False)
     with client, caplog.at_level(logging.ERROR, logger="service"):
         response = client.post("/predict/sine", json={"x": SINE_X})
-    registry.stop()
     assert response.json() == {"error": "internal error", "detail": []}
     assert response.status_code == 500 and "secret" not in response.text
     assert "tensorflow exploded" in caplog.text
 
 
-def test_unexpected_500_logs_exactly_one_traceback(fake_models_dir, caplog):
-    registry = registry_of(fake_models_dir, "sine", broken)
-    client = client_for(fake_models_dir)  # raise_server_exceptions on: nothing escapes the app
-    use(client.app, registry)
-    with client:
+def test_unexpected_500_logs_exactly_one_traceback(sine_7, caplog):
+    with client_with(sine_7, broken) as client:  # raising server exceptions: none escapes
         caplog.clear()
         with caplog.at_level(logging.DEBUG):  # every logger: ours, uvicorn's, Starlette's
             response = client.post("/predict/sine", json={"x": SINE_X})
-    registry.stop()
     assert response.status_code == 500
     tracebacks = [r for r in caplog.records if r.exc_info is not None]
     assert len(tracebacks) == 1, [r.getMessage() for r in caplog.records]

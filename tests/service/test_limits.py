@@ -15,7 +15,7 @@ from service.examples import SINE_X, STOCK_ROWS
 from service.main import create_app
 from service.settings import Settings
 from tests.service.checks import assert_error
-from tests.service.in_memory import registry_of, use
+from tests.service.in_memory import client_with
 
 JSON = {"content-type": "application/json"}
 MIB = 1 << 20
@@ -211,15 +211,14 @@ def test_safe_request_id_is_kept():
 
 
 def test_request_id_on_unexpected_500(fake_models_dir):
-    def broken(batch):
-        raise RuntimeError("boom")
+    def broken(spec):
+        def graph(batch):
+            raise RuntimeError("boom")
 
-    registry = registry_of(fake_models_dir, "sine", broken)
-    client = TestClient(create_app(Settings(models_dir=fake_models_dir)))
-    use(client.app, registry)
-    with client:
+        return graph
+
+    with client_with(fake_models_dir, broken) as client:
         response = client.post(
             "/predict/sine", json={"x": SINE_X}, headers={"X-Request-ID": "r-500"}
         )
-    registry.stop()
     assert response.status_code == 500 and response.headers["x-request-id"] == "r-500"

@@ -8,7 +8,9 @@ import httpx
 from service.core import context
 from service.core.logs import JsonFormatter, TextFormatter
 from service.examples import SINE_X
+from service.main import create_app
 from service.settings import Settings
+from tests.service.in_memory import stand_in
 from tests.service.live import served
 
 
@@ -66,6 +68,28 @@ def test_json_line_carries_request_id_and_traceback_on_one_line():
     parsed = json.loads(line)
     assert parsed["request_id"] == "abc-123" and parsed["level"] == "ERROR"
     assert parsed["message"] == "failed" and "ValueError: boom" in parsed["exc"]
+
+
+def test_unexpected_500_is_one_traceback_in_the_server_log(fake_models_dir, capsys):
+    def broken(spec):
+        def graph(batch):
+            raise RuntimeError("boom in the graph")
+
+        return graph
+
+    settings = Settings(models_dir=fake_models_dir, log_format="json", reload_interval_s=0)
+    with served(settings, create_app(settings, load=stand_in(broken))) as url:
+        headers = {"x-request-id": "t-500"}
+        sent = httpx.post(f"{url}/predict/sine", json={"x": SINE_X}, headers=headers)
+    assert sent.status_code == 500 and sent.json() == {"error": "internal error", "detail": []}
+    err = capsys.readouterr().err
+    assert err.count("Traceback (most recent call last)") == 1, err
+    lines = json_lines(err[err.index("{") :])  # from the app's own lines on, each one JSON
+    (failed,) = [line for line in lines if "exc" in line]  # the traceback sits inside one line
+    assert failed["request_id"] == "t-500" and failed["route"] == "/predict/sine"
+    assert "RuntimeError: boom in the graph" in failed["exc"]
+    (access,) = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert access["status"] == 500 and access["request_id"] == "t-500"
 
 
 def test_a_key_in_the_query_string_never_reaches_the_access_log(models_dir, capsys):

@@ -183,7 +183,9 @@ def test_status_after_a_newer_version_failed_to_load(fake_models_dir, tmp_path):
     (broken / "metadata.json").write_text(json.dumps(newest_metadata("sine")))
     with client_for(models) as c:
         status = c.get("/v1/models/sine").json()["model_version_status"]
-    assert [(s["version"], s["state"]) for s in status] == [("2", "START"), ("1", "AVAILABLE")]
+    assert [(s["version"], s["state"]) for s in status] == [("2", "END"), ("1", "AVAILABLE")]
+    assert status[0]["status"]["error_code"] == "UNKNOWN"  # refused at startup, as at a reload
+    assert status[0]["status"]["error_message"].startswith("version 2 rejected: ")
 
 
 def test_kserve_health_and_readiness(client):

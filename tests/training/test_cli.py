@@ -28,3 +28,16 @@ def test_malformed_csv_stops_with_a_message_naming_the_file(tmp_path, capsys):
 def test_csv_only_applies_to_stock():
     result = run("sine", "--csv", "x.csv")
     assert result.returncode == 2 and "--csv applies to the stock task only" in result.stderr
+
+
+def test_evaluate_help_documents_every_option():
+    result = run("evaluate", "--help")
+    assert result.returncode == 0
+    for option in ("--csv", "--series", "--from", "--to", "--x-from", "--x-to", "--windows",
+                   "--out", "nasdaq", "sp500"):  # fmt: skip
+        assert option in result.stdout
+
+
+def test_evaluate_takes_csv_or_series_not_both():
+    result = run("evaluate", "models/stock/3", "--csv", "x.csv", "--series", "nasdaq")
+    assert result.returncode == 2 and "give --csv or --series, not both" in result.stderr

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.data import MIN_ROWS, DataError, load_csv, load_default
+from training.data import MIN_ROWS, DataError, load_csv, load_default, load_series
 
 
 def daily_frame(n=MIN_ROWS, start=100.0):
@@ -84,3 +84,48 @@ def test_default_data_is_the_real_sp500_series():
     assert str(data.frame.index[0].date()) == "1999-01-04"
     assert data.frame.index.is_monotonic_increasing
     assert np.isfinite(data.frame.to_numpy()).all()
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(DataError, match=r"empty\.csv: the file is empty"):
+        load_csv(path)
+
+
+def test_duplicate_date_is_refused_naming_the_line(tmp_path):
+    frame = daily_frame()
+    frame.loc[5, "date"] = frame.loc[4, "date"]
+    path = tmp_path / "dup.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"dup\.csv: column date, line 7: 2020-01-07 appears twice"):
+        load_csv(path)
+
+
+def test_shuffled_dates_are_refused_naming_the_line(tmp_path):
+    frame = daily_frame()
+    frame.iloc[[10, 11]] = frame.iloc[[11, 10]].to_numpy()
+    path = tmp_path / "shuffled.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"line 13: 2020-01-15 after 2020-01-16 breaks the file's "
+                       r"order \(oldest first\)"):  # fmt: skip
+        load_csv(path)
+
+
+def test_low_above_high_is_refused(tmp_path):
+    frame = daily_frame()
+    frame.loc[3, "low"] = frame.loc[3, "high"] + 1
+    path = tmp_path / "crossed.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(
+        DataError, match=r"column low, date 2020-01-06: 105\.0 is above high 104\.0"
+    ):
+        load_csv(path)
+
+
+def test_nasdaq_series_is_shipped_too():
+    data = load_series("nasdaq")
+    assert data.source == "arch.data.nasdaq" and len(data.frame) == 5031
+    assert data.features == ["open", "high", "low", "close", "volume"]
+    with pytest.raises(DataError, match="unknown series 'dax'"):
+        load_series("dax")

@@ -57,15 +57,38 @@ def test_serve_and_serving_default_are_the_same_function(tiny_exports):
         np.testing.assert_array_equal(by_serve[name], by_signature[name])
 
 
-def test_stock_interval_is_the_metadata_quantiles_applied_to_the_prediction(tiny_exports):
+def test_stock_interval_is_the_metadata_quantiles_scaled_by_the_windows_volatility(tiny_exports):
     loaded, meta = load(tiny_exports["stock"])
-    out = call(loaded, np.stack([stock_rows(), stock_rows(50.0)]))
+    rows = np.stack([stock_rows(), stock_rows(50.0)])
+    out = call(loaded, rows)
     interval = meta["interval"]
-    assert interval["kind"] == "log_ratio"
+    assert interval["kind"] == "log_ratio_scaled" and interval["fitted_on"] == "validation"
+    returns = np.diff(np.log(rows[..., 3]), axis=1)  # daily log returns of close
+    scale = np.maximum(returns.std(axis=1, ddof=1), interval["scale"]["floor"])[:, None]
     p = out["next_close"].astype(np.float64)
-    np.testing.assert_allclose(out["lower"], p * np.exp(interval["lower"]), rtol=1e-5)
-    np.testing.assert_allclose(out["upper"], p * np.exp(interval["upper"]), rtol=1e-5)
+    np.testing.assert_allclose(out["lower"], p * np.exp(interval["lower"] * scale), rtol=1e-5)
+    np.testing.assert_allclose(out["upper"], p * np.exp(interval["upper"] * scale), rtol=1e-5)
     assert (out["lower"] < p).all() and (p < out["upper"]).all()
+
+
+def test_a_volatile_window_gets_a_wider_band(tiny_exports):
+    loaded, _ = load(tiny_exports["stock"])
+    calm, wild = stock_rows(), stock_rows()
+    wild[:, :4] *= np.exp(np.random.default_rng(0).normal(0, 0.03, 20))[:, None]
+    out = call(loaded, np.stack([calm, wild]))
+    width = (out["upper"] - out["lower"])[:, 0] / out["next_close"][:, 0]
+    assert width[1] > 2 * width[0]
+
+
+def test_a_window_of_one_price_keeps_a_band(tiny_exports):
+    """Zero volatility is floored at the calmest training window's: never a zero-width band."""
+    loaded, meta = load(tiny_exports["stock"])
+    flat = np.tile([100.0, 100.0, 100.0, 100.0, 1e6], (1, 20, 1))
+    out = call(loaded, flat)
+    floor = meta["interval"]["scale"]["floor"]
+    assert floor > 0
+    p = float(out["next_close"][0, 0])
+    assert float(out["upper"][0, 0]) == pytest.approx(p * np.exp(meta["interval"]["upper"] * floor))
 
 
 def test_sine_interval_is_one_band_per_step(tiny_exports):

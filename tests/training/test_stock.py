@@ -6,7 +6,7 @@ from keras import ops
 
 from training.data import load_default
 from training.models import ScaleFree
-from training.stock import mape
+from training.scorecard import mape
 from training.train import train
 from training.windows import chronological_split
 

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from training.windows import chronological_split, curve_windows, next_close_windows, sliding_windows
+from training.windows import (
+    chronological_split,
+    curve_windows,
+    edge_windows,
+    next_close_windows,
+    sliding_windows,
+    straddling_windows,
+)
 
 
 def test_sliding_windows_on_a_readable_series():
@@ -53,3 +60,22 @@ def test_curve_windows_are_consecutive_steps_inside_the_range():
     assert x.min() >= 0 and x.max() < 10.0
     off_grid = np.abs(x[:, 0, 0] / 0.1 - np.round(x[:, 0, 0] / 0.1)) > 1e-3
     assert off_grid.mean() > 0.9  # windows start between grid points too
+
+
+def test_straddling_windows_each_hold_a_change_between_two_steps():
+    changes = np.array([1.0, 2.5])
+    x = straddling_windows(np.random.default_rng(0), 300, 20, 0.01, changes)[..., 0]
+    assert x.shape == (300, 20)
+    np.testing.assert_allclose(np.diff(x, axis=1), 0.01, rtol=1e-9)
+    holds = ((x[:, :1] < changes) & (x[:, -1:] > changes)).sum(axis=1)
+    assert (holds == 1).all()
+    assert {round(c, 1) for c in changes[np.argmax(x[:, :1] < changes, axis=1)]} == {1.0, 2.5}
+
+
+def test_edge_windows_lie_inside_the_range_and_touch_its_ends():
+    x = edge_windows(np.random.default_rng(0), 400, 20, 0.1, 10.0)[..., 0]
+    assert x.shape == (400, 20) and x.min() >= 0 and x.max() < 10.0
+    starts, ends = x[0::2, 0], x[1::2, -1]
+    assert starts.max() < 2.0 and ends.min() > 10.0 - 0.1 - 2.0  # within one window of the ends
+    # densest at the ends: half lie within a quarter window (uniform: within half a window)
+    assert np.median(starts) < 0.7 and np.median(ends) > 10.0 - 0.1 - 0.7

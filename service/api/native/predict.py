@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Request, Response
 
-from service.api.body import encode, parse
+from service.api.body import bounded, encode, parse
 from service.api.deps import registry_of
 from service.api.errors import responses
 from service.api.native.schemas import (
@@ -44,8 +44,8 @@ def served(registry: Registry, name: str) -> Model:
 @router.post("/predict/stock", response_model=StockResponse, openapi_extra=json_body(StockRequest))
 async def predict_stock(request: Request) -> Response:
     """Next-day close for every sliding window of the rows (oldest first)."""
-    body = parse(StockRequest, await request.body())
     model = served(await registry_of(request), "stock")
+    body = parse(StockRequest, bounded(await request.body(), *_row_limits(model.spec)))
     batch = inputs.stock_table(model.spec, table(body.rows, model.spec.features))
     answer = await dataplane.predict(model, batch)
     predictions = answer.prediction[:, 0].tolist()  # (n_windows, 1) -> n_windows
@@ -56,8 +56,8 @@ async def predict_stock(request: Request) -> Response:
 @router.post("/predict/sine", response_model=SineResponse, openapi_extra=json_body(SineRequest))
 async def predict_sine(request: Request) -> Response:
     """Fitted cos(x) for every x of one window or of several."""
-    body = parse(SineRequest, await request.body())
     model = served(await registry_of(request), "sine")
+    body = parse(SineRequest, bounded(await request.body(), *_window_limits(model.spec)))
     nested, answer = await _curve(model, body.x)
     y = answer.prediction[..., 0]  # (n_windows, window, 1) -> (n_windows, window)
     intervals = _intervals(answer)
@@ -69,8 +69,8 @@ async def predict_sine(request: Request) -> Response:
 @router.post("/classify", response_model=ClassifyResponse, openapi_extra=json_body(ClassifyRequest))
 async def classify(request: Request) -> Response:
     """Class (1 where cos(4x) < 0) and both probabilities for every x."""
-    body = parse(ClassifyRequest, await request.body())
     model = served(await registry_of(request), "classify")
+    body = parse(ClassifyRequest, bounded(await request.body(), *_window_limits(model.spec)))
     nested, answer = await _curve(model, body.x)
     probabilities = answer.prediction  # (n_windows, window, 2)
     classes = probabilities.argmax(axis=-1)  # (n_windows, window)
@@ -79,6 +79,19 @@ async def classify(request: Request) -> Response:
     probabilities_list = probabilities.tolist()
     return encode({**_head(answer), "classes": classes.tolist(),
                    "probabilities": probabilities_list, "warnings": warnings(answer)})  # fmt: skip
+
+
+def _row_limits(spec: Any) -> tuple[dict[bytes, int], tuple, str]:
+    """At most `window + 255` rows of at most 8 fields each (the StockRow fields)."""
+    rows = spec.window + inputs.MAX_WINDOWS - 1
+    return {b"{": rows + 1, b",": rows * 8}, ("rows",), f"must hold at most {rows} rows"
+
+
+def _window_limits(spec: Any) -> tuple[dict[bytes, int], tuple, str]:
+    """At most 256 windows of `window` values: one '[' per window and the outer list."""
+    n, window = inputs.MAX_WINDOWS, spec.window
+    limits = {b"[": n + 1, b",": n * window + n}
+    return limits, ("x",), f"must hold at most {n} windows of {window} values"
 
 
 def table(rows: list[StockRow], features: tuple[str, ...]) -> np.ndarray:

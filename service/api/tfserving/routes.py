@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
-from service.api.body import encode, parse
+from service.api.body import bounded, encode, parse
 from service.api.deps import RegistryDep, registry_of
 from service.api.errors import detail
 from service.api.native.predict import warnings as native_warnings
@@ -137,7 +137,19 @@ async def predict_version(name: str, version: int, request: Request) -> Response
 
 
 async def _predict(model: Model, raw: bytes) -> Response:
-    body = parse(TFPredictRequest, raw)
+    window, n_features = model.spec.input_shape
+    n = inputs.MAX_WINDOWS
+    values = n * window * n_features
+    limits = {b"[": 2 + n * (window + 1), b",": values + n * window + n + 8}
+    body = parse(
+        TFPredictRequest,
+        bounded(
+            raw,
+            limits,
+            ("instances",),
+            f"must hold at most {n} windows of {window} x {n_features} values",
+        ),
+    )
     key, batch = _windows(model, body)
     answer = await dataplane.predict(model, batch)
     names = list(model.spec.outputs)

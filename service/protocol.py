@@ -1,0 +1,253 @@
+"""One HTTP/1.1 connection: uvicorn's httptools protocol with the bounds it lacks.
+
+uvicorn buffers a URL or header of any size, waits forever for headers, answers its own
+errors in plain text and, on shutdown, closes connections whose request it has not read
+yet. This subclass answers, in the service's JSON error body with `Connection: close`:
+414 for a request target over MAX_URL_BYTES and 431 for header lines over
+MAX_HEADER_BYTES, as soon as the limit is passed; 408 when a request's headers are not
+complete HEADER_TIMEOUT_S after it began; 503 beyond MAX_CONNECTIONS open connections;
+400 for malformed HTTP. Then it reads and drops the rest of the client's upload for at
+most LINGER_S, so the client reads the answer instead of a connection reset. On
+shutdown a request that has arrived, even if only the kernel has read it, is answered.
+
+It relies on uvicorn internals (uvicorn 0.54, httptools 0.9): the parser callbacks it
+overrides, `shutdown`, `self.parser`, `self.cycle` (`keep_alive`, `response_complete`),
+`self.pipeline`, `self.connections`, `self.tasks`, `self.limit_concurrency`,
+`self.flow`, `_unset_keepalive_if_required`, `STATUS_LINE`; tests/service/
+test_server_limits.py and test_shutdown.py fail if they change.
+"""
+
+import fcntl
+import json
+import logging
+import struct
+import termios
+from asyncio import TimerHandle
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from service.core.lifecycle import Lifecycle
+
+# While a request head is incomplete the parser gets at most SLICE bytes at a time and the
+# limits are checked in between: httptools joins a header's pieces itself, so this is what
+# keeps it from holding more than about the limit + 2 * SLICE.
+SLICE = 4096
+LINGER_S = 2.0  # after a server answer: drop the client's remaining upload this long
+REQUEST_LINE_SLACK = 64  # method, spaces, "HTTP/1.1", line ends: not header bytes
+
+log = logging.getLogger("service.server")
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The HTTP server's bounds, from Settings (docs/limits.md)."""
+
+    max_url_bytes: int
+    max_header_bytes: int
+    header_timeout_s: float
+    max_connections: int
+
+
+class Refused(Exception):
+    """Raised in a parser callback to stop parsing; `data_received` answers it."""
+
+    def __init__(self, status: int, message: str, headers: Headers = ()) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+def error_response(status: int, message: str, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """A complete response with the service's error body, closing the connection."""
+    body = json.dumps({"error": message, "detail": []}).encode()
+    fields = [
+        *headers,
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    lines = [b"%s: %s\r\n" % field for field in fields]
+    return b"".join([STATUS_LINE[status], *lines, b"\r\n", body])
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    """Built by uvicorn per connection: `Config(http=partial(BoundedHttpProtocol, ...))`."""
+
+    def __init__(self, *args: Any, limits: Limits, lifecycle: Lifecycle, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits, self.lifecycle = limits, lifecycle
+        self.limit_concurrency = None  # uvicorn's plain-text 503 off: ours is JSON
+        self.head_started = False  # a request began; its headers are not complete yet
+        self.in_body = False
+        self.heads = 0  # request heads completed on this connection
+        self.url_bytes = self.header_bytes = self.head_bytes = 0
+        self.header_timer: TimerHandle | None = None
+        self.refused = False  # answered by the server: later input is dropped
+        self.deferred: Refused | None = None  # waits for the response in progress
+        self.linger: TimerHandle | None = None
+
+    # -- connection --------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.arm_header_timer()  # also closes a connection that never sends anything
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for timer in (self.header_timer, self.linger):
+            if timer is not None:
+                timer.cancel()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        if self.refused:
+            return  # the answer is written; the rest of the upload is dropped
+        try:
+            if self.in_body or len(data) <= SLICE:
+                self.feed(data)
+            else:
+                self.feed_slices(memoryview(data))
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+        except Refused as refusal:
+            self.refuse(refusal)
+        except httptools.HttpParserError as exc:
+            refusal = exc.__context__
+            if not isinstance(refusal, Refused):
+                refusal = Refused(400, f"malformed HTTP request: {exc}".rstrip(": "))
+            self.refuse(refusal)
+        else:
+            if self.head_started and self.header_timer is None:
+                self.arm_header_timer()
+
+    def feed_slices(self, view: memoryview) -> None:
+        for start in range(0, len(view), SLICE):
+            if self.in_body:  # the head is complete: the rest goes in at once
+                self.feed(view[start:])
+                return
+            self.feed(view[start : start + SLICE])
+            if self.transport.is_closing():
+                return
+
+    def feed(self, piece: bytes | memoryview) -> None:
+        inside, heads = self.head_started, self.heads
+        self.parser.feed_data(piece)
+        if inside and self.head_started and self.heads == heads:  # `piece` is all head
+            self.head_bytes += len(piece)
+            if self.head_bytes - self.url_bytes - REQUEST_LINE_SLACK > self.limits.max_header_bytes:
+                raise self.headers_too_large()
+
+    # -- parser callbacks --------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.head_started = True
+        self.url_bytes = self.header_bytes = self.head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url_bytes += len(url)
+        if self.url_bytes > self.limits.max_url_bytes:
+            limit = self.limits.max_url_bytes
+            raise Refused(414, f"the request target is over MAX_URL_BYTES ({limit} bytes)")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_bytes += len(name) + len(value) + 4  # "name: value\r\n"
+        if self.header_bytes > self.limits.max_header_bytes:
+            raise self.headers_too_large()
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self.head_started, self.in_body, self.heads = False, True, self.heads + 1
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
+        limit = self.limits.max_connections
+        if len(self.connections) > limit or len(self.tasks) >= limit:
+            message = f"the server holds MAX_CONNECTIONS ({limit}) connections; retry later"
+            raise Refused(503, message, ((b"retry-after", b"1"),))
+        previous = self.cycle
+        super().on_headers_complete()
+        if self.lifecycle.draining and self.cycle is not previous:
+            self.cycle.keep_alive = False  # each client moves on after this response
+
+    def on_message_complete(self) -> None:
+        self.in_body = False
+        super().on_message_complete()
+
+    def headers_too_large(self) -> Refused:
+        limit = self.limits.max_header_bytes
+        return Refused(431, f"the request headers are over MAX_HEADER_BYTES ({limit} bytes)")
+
+    # -- answers of the server itself --------------------------------------------------
+
+    def arm_header_timer(self) -> None:
+        self.header_timer = self.loop.call_later(self.limits.header_timeout_s, self.header_timeout)
+
+    def header_timeout(self) -> None:
+        self.header_timer = None
+        if self.head_started:
+            timeout = self.limits.header_timeout_s
+            message = f"the request headers took over HEADER_TIMEOUT_S ({timeout:g} s)"
+            self.refuse(Refused(408, message))
+        elif (self.cycle is None or self.cycle.response_complete) and not self.refused:
+            self.transport.close()  # nothing sent at all: closed without an answer
+
+    def refuse(self, refusal: Refused) -> None:
+        self.refused = True
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
+        client = "{}:{}".format(*self.client) if self.client else "-"
+        log.warning("%d to %s: %s", refusal.status, client, refusal.message)
+        if self.pipeline or (self.cycle is not None and not self.cycle.response_complete):
+            self.deferred = refusal  # answered after the responses before it
+        else:
+            self.answer(refusal)
+
+    def answer(self, refusal: Refused) -> None:
+        if self.transport.is_closing():
+            return
+        headers = [*self.server_state.default_headers, *refusal.headers]
+        self.transport.write(error_response(refusal.status, refusal.message, headers))
+        self.flow.resume_reading()  # keep reading, to drop the rest of the upload
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.linger = self.loop.call_later(LINGER_S, self.transport.close)
+
+    def on_response_complete(self) -> None:
+        if self.deferred is not None and not self.pipeline:
+            self.server_state.total_requests += 1
+            self.answer(self.deferred)
+            self.deferred = None
+            return
+        super().on_response_complete()
+
+    # -- shutdown ----------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop after what has arrived: a request in progress, or one read only by the
+        kernel so far, is answered (with `Connection: close`); an idle connection closes."""
+        if self.refused:
+            return  # closes after its linger
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False
+        elif self.head_started or self.unread_bytes():
+            if self.header_timer is None:
+                self.arm_header_timer()  # bounds the wait for the rest of it
+        else:
+            self.transport.close()
+
+    def unread_bytes(self) -> int:
+        """Bytes the kernel holds for this connection that nobody has read yet."""
+        try:
+            fd = self.transport.get_extra_info("socket").fileno()
+            return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+        except (AttributeError, OSError, ValueError):
+            return 1  # unknown: assume a request may be waiting (the header timer bounds it)

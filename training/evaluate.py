@@ -1,0 +1,255 @@
+"""`python -m training evaluate models/<name>/<v>`: score an export on data it never saw.
+
+The export is loaded with `tf.saved_model.load` and called through its serving signature, the
+same graph the service runs, so the interval and the drift warnings scored here are the ones a
+client gets. The scoring itself is `training.scorecard` (numpy only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from training import scorecard
+from training.curves import sign_changes, target
+from training.data import DataError, PriceData, load_csv, load_series
+from training.windows import curve_windows, next_close_windows, sliding_windows, straddling_windows
+
+FORMAT = 2  # the metadata format this reads
+MIN_TARGETS = 30  # fewer scored days than this say nothing about a model
+CHUNK = 1024  # windows per call of the signature: bounded memory on any series
+
+
+@dataclass(frozen=True)
+class Export:
+    """A version directory: its metadata at once, its SavedModel when first called."""
+
+    path: Path
+    metadata: dict
+
+    @property
+    def name(self) -> str:
+        return self.metadata["name"]
+
+    @cached_property
+    def serve(self):
+        """The serving signature: the function the service calls."""
+        return tf.saved_model.load(str(self.path)).signatures[self.metadata["signature"]["name"]]
+
+    def __call__(self, windows: np.ndarray) -> dict[str, np.ndarray]:
+        """Every signature output for `windows` (n, window, F), in chunks of CHUNK."""
+        parts = [self.serve(window=tf.constant(windows[i : i + CHUNK], tf.float32))
+                 for i in range(0, len(windows), CHUNK)]  # fmt: skip
+        return {k: np.concatenate([p[k].numpy() for p in parts]) for k in parts[0]}
+
+
+def load_export(path: Path) -> Export:
+    """A format-2 version directory; DataError if it is not one."""
+    path = Path(path)
+    meta_path = path / "metadata.json"
+    if not (path / "saved_model.pb").is_file() or not meta_path.is_file():
+        raise DataError(f"{path}: not an exported version (needs saved_model.pb, metadata.json)")
+    metadata = json.loads(meta_path.read_text())
+    if metadata.get("format") != FORMAT:
+        raise DataError(f"{path}: metadata format {metadata.get('format')}; this reads {FORMAT}")
+    return Export(path, metadata)
+
+
+def _role(export: Export, role: str) -> str | None:
+    outputs = export.metadata["signature"]["outputs"]
+    return next((name for name, spec in outputs.items() if spec["role"] == role), None)
+
+
+def stock_windows(export: Export, source: PriceData, date_from=None, date_to=None):
+    """(inputs (n, window, F), last close, next close, target dates) for targets in the range."""
+    features, window = export.metadata["input"]["features"], export.metadata["input"]["window"]
+    missing = [f for f in features if f not in source.frame.columns]
+    if missing:
+        raise DataError(f"{source.source}: the model needs column(s) {', '.join(missing)}")
+    frame = source.frame[features]
+    if len(frame) <= window:
+        raise DataError(f"{source.source}: {len(frame)} rows; one window needs {window + 1}")
+    close = frame["close"].to_numpy("float64")
+    inputs, last, nxt, row = next_close_windows(frame.to_numpy("float64"), close, window)
+    dates = frame.index.to_numpy()[row]
+    keep = np.ones(len(dates), bool)
+    if date_from is not None:
+        keep &= dates >= np.datetime64(pd.Timestamp(date_from))
+    if date_to is not None:
+        keep &= dates <= np.datetime64(pd.Timestamp(date_to))
+    if keep.sum() < MIN_TARGETS:
+        raise DataError(f"{source.source}: {int(keep.sum())} next-day closes to score in the "
+                        f"range; at least {MIN_TARGETS} are needed")  # fmt: skip
+    return inputs[keep], last[keep], nxt[keep], dates[keep]
+
+
+def evaluate_stock(export: Export, source: PriceData, date_from=None, date_to=None):
+    """(scorecard, chart series) of the next-close model on `source`'s days in the range."""
+    inputs, last, nxt, dates = stock_windows(export, source, date_from, date_to)
+    out = export(inputs)
+    meta = export.metadata
+    forecast = out[_role(export, "prediction")][:, 0]
+    lower, upper = (
+        out[_role(export, "interval_lower")][:, 0],
+        out[_role(export, "interval_upper")][:, 0],
+    )
+    drift = meta["drift"]
+    years = dates.astype("datetime64[Y]").astype(int) + 1970
+    card = scorecard.stock(nxt, last, forecast, lower, upper, out[drift["output"]],
+                           drift["threshold"], meta["interval"]["level"], years)  # fmt: skip
+    days = dates.astype("datetime64[D]").astype(str)
+    card["data"] = {"source": source.source, "sha256": source.sha256,
+                    "first_target": days[0], "last_target": days[-1]}  # fmt: skip
+    chart = {"dates": dates, "actual": nxt, "forecast": forecast, "lower": lower, "upper": upper,
+             "warned": scorecard.warned(out[drift["output"]], drift["threshold"])}  # fmt: skip
+    return card, chart
+
+
+def evaluate_curve(export: Export, x_from: float, x_to: float, windows: int = 2000, seed: int = 0):
+    """(scorecard, chart series) of a curve model on random windows inside [x_from, x_to)."""
+    meta, task = export.metadata, export.name
+    window, step = meta["input"]["window"], meta["config"]["x_step"]
+    rng = np.random.default_rng([seed, 7])
+    try:
+        x = curve_windows(rng, windows, window, step, x_to, x_min=x_from)  # (n, window, 1)
+    except ValueError as exc:
+        raise DataError(f"--x-from/--x-to: {exc}") from exc
+    out = export(x.astype("float32"))
+    drift = meta["drift"]
+    score_args = (out[drift["output"]], drift["threshold"])
+    if task == "sine":
+        card = scorecard.sine(target(task, x), out["y"], out.get("lower"), out.get("upper"),
+                              *score_args, x[:, 0, 0])  # fmt: skip
+    else:
+        changes = sign_changes(x_from + step, x_to - step)
+        straddle = (
+            straddling_windows(rng, windows // 4, window, step, changes) if len(changes) else x[:0]
+        )
+        p_straddle = export(straddle.astype("float32"))["probabilities"] if len(straddle) else None
+        card = scorecard.classify(target(task, x)[..., 0], out["probabilities"], *score_args,
+                                  target(task, straddle)[..., 0], p_straddle)  # fmt: skip
+    card["data"] = {"x_from": x_from, "x_to": x_to, "x_step": step, "seed": seed,
+                    "sampling": "window starts uniform in the range"}  # fmt: skip
+    return card, _curve_chart(export, x_from, x_to)
+
+
+def _curve_chart(export: Export, x_from: float, x_to: float) -> dict:
+    """The model on consecutive grid windows across the range, for the chart."""
+    meta = export.metadata
+    window, step = meta["input"]["window"], meta["config"]["x_step"]
+    n = int((x_to - x_from) / step)
+    grid = sliding_windows((x_from + np.arange(n) * step)[:, None], window)[::window]
+    out = export(grid.astype("float32"))
+    chart = {"x": grid.ravel(), "truth": target(export.name, grid).ravel().astype("float64")}
+    if export.name == "sine":
+        chart.update(y=out["y"].ravel(), lower=out["lower"].ravel(), upper=out["upper"].ravel())
+    else:
+        chart["p1"] = out["probabilities"][..., 1].ravel()
+    chart["warned"] = np.repeat(scorecard.warned(out["drift_score"], meta["drift"]["threshold"]),
+                                window)  # fmt: skip
+    return chart
+
+
+def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
+    """The scorecard (with the model named) and the chart series for parsed arguments."""
+    export = load_export(args.model)
+    if export.name == "stock":
+        if args.csv is None and args.series is None:
+            raise DataError("stock: give --csv FILE or --series NAME")
+        window = export.metadata["input"]["window"]
+        source = (load_csv(args.csv, min_rows=window + MIN_TARGETS) if args.csv
+                  else load_series(args.series))  # fmt: skip
+        card, chart = evaluate_stock(export, source, args.date_from, args.date_to)
+    else:
+        if args.csv or args.series:
+            raise DataError(f"{export.name}: scored on a range of x (--x-from, --x-to), not a CSV")
+        bounds = export.metadata["bounds"]["x"]
+        x_from = bounds["min"] if args.x_from is None else args.x_from
+        x_to = bounds["max"] if args.x_to is None else args.x_to
+        card, chart = evaluate_curve(export, x_from, x_to, args.windows, args.seed)
+    meta = export.metadata
+    card = {"model": {"name": meta["name"], "version": meta["version"], "path": str(export.path)},
+            **card}  # fmt: skip
+    return card, chart
+
+
+def write(card: dict, chart: dict, out: Path) -> str:
+    """Write OUT.json and OUT.png; returns the printed summary (with both paths)."""
+    from training import plots  # matplotlib: the `train` extra
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    json_path, png_path = out.with_name(out.name + ".json"), out.with_name(out.name + ".png")
+    json_path.write_text(json.dumps(card, indent=2, default=_plain) + "\n")
+    plots.scorecard_chart(card, chart, png_path)
+    return f"{render(card)}\nwrote {json_path} and {png_path}"
+
+
+def render(card: dict) -> str:
+    """A few lines a person reads: the metric against its baseline and what matters beside it."""
+    m, d = card["model"], card["data"]
+    head = f"{m['name']} v{m['version']} ({m['path']})"
+    if m["name"] == "stock":
+        dm, da, band = card["diebold_mariano"], card["directional_accuracy"], card["interval"]
+        return "\n".join([
+            f"{head} on {d['source']}, {card['windows']} next-day closes "
+            f"{d['first_target']} .. {d['last_target']}",
+            f"  MAPE {card['mape']:.3f}%  persistence {card['persistence_mape']:.3f}%  "
+            f"ratio {_number(card['mape_ratio'], '.4f')}",
+            f"  RMSE {card['rmse']:.4g}  persistence {card['persistence_rmse']:.4g}",
+            f"  Diebold-Mariano (abs. % error, HLN) {dm['statistic']:+.3f}, p {dm['p_value']:.3g}"
+            f"  (squared error: {dm['squared_error']['statistic']:+.3f}, "
+            f"p {dm['squared_error']['p_value']:.3g})",
+            f"  direction right {_number(da['model'], '.1%')} of {da['days']} days (always up: "
+            f"{_number(da['always_up'], '.1%')})",
+            f"  {band['level']:.0%} interval covers {band['coverage']:.1%} "
+            f"(mean width {band['mean_width_percent']:.2f}%)" + _rolling_text(band),
+            f"  the service would warn on {card['warned_windows']:.1%} of the windows",
+        ])  # fmt: skip
+    lines = [f"{head} on {card['windows']} random windows in x [{d['x_from']:g}, {d['x_to']:g})"]
+    if m["name"] == "sine":
+        worst = card["worst_window"]
+        lines += [f"  MSE {card['mse']:.3g}  baseline (0) {card['baseline_mse']:.3g}",
+                  f"  worst window MSE {worst['mse']:.3g} (x from {worst['x_start']:.4g}); "
+                  f"{card['windows_over_bound']['share']:.1%} over "
+                  f"{card['windows_over_bound']['bound']:g}"]  # fmt: skip
+        if "interval" in card:
+            lines.append(f"  interval covers {card['interval']['coverage']:.1%} of the values")
+    else:
+        lines.append(f"  per-step accuracy {card['accuracy']:.3%}  majority "
+                     f"{card['baseline_accuracy']:.2%}")  # fmt: skip
+        if "straddling" in card:
+            s = card["straddling"]
+            lines.append(
+                f"  on {s['windows']} windows straddling a sign change: "
+                f"{s['accuracy']:.2%} (majority {s['baseline_accuracy']:.2%})"
+            )
+    lines.append(f"  the service would warn on {card['warned_windows']:.1%} of the windows")
+    return "\n".join(lines)
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def _rolling_text(band: dict) -> str:
+    rolling = band.get(f"rolling_{scorecard.ROLLING_DAYS}_days")
+    if rolling is None:
+        return ""
+    return (f"; over any {scorecard.ROLLING_DAYS} days {rolling['min']:.1%} .. "
+            f"{rolling['max']:.1%}")  # fmt: skip
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
