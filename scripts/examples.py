@@ -455,6 +455,10 @@ def main() -> None:
         count = sum(e.doc == doc for e in found) + sum(o.doc == doc for o in printed)
         state = "rewritten" if changed else "as shown"
         print(f"{doc.relative_to(ROOT)}: {count} examples and outputs, {state}")
+    if not args.docs:  # the gRPC page's snippets, run the same way
+        import grpc_examples
+
+        print(f"docs/grpc.md: gRPC snippets, {'rewritten' if grpc_examples.main() else 'as shown'}")
 
 
 if __name__ == "__main__":

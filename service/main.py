@@ -17,7 +17,7 @@ from service.api import docs, errors, openapi
 from service.api.gate import Gate, GateSettings
 from service.api.kserve import infer as kserve_infer
 from service.api.kserve import routes as kserve
-from service.api.native import models, predict
+from service.api.native import evaluate, models, predict
 from service.api.tfserving import routes as tfserving
 from service.core import inference, loader, metrics
 from service.core.lifecycle import Lifecycle
@@ -83,8 +83,8 @@ def create_app(
     docs.install(app)
     errors.install(app)
     openapi.install(app)
-    routers = (predict.router, models.router, tfserving.router, kserve.router, kserve_infer.router)
-    for router in routers:
+    protocols = (tfserving.router, kserve.router, kserve_infer.router)
+    for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)
     app.add_middleware(Gate, settings=gate)
     return app

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from service.core.series import curve_windows, sign_changes, straddling_windows, target
 from training.config import TrainConfig
 from training.fit import Trained, fit
 from training.models import classify_model, sine_model
-from training.windows import curve_windows, edge_windows, straddling_windows
+from training.windows import edge_windows
 
 # The article's lesson: the same fitted curve, started far outside the training range.
 FAR_START = 3000 / (10 * np.pi)
-
-
-def target(task: str, x: np.ndarray) -> np.ndarray:
-    """sine: cos(x); classify: class 1 where cos(4x) < 0, else 0."""
-    return np.cos(x) if task == "sine" else (np.cos(4 * x) < 0).astype("int32")
-
-
-def sign_changes(x_min: float, x_max: float) -> np.ndarray:
-    """The x in [x_min, x_max] where cos(4x) changes sign: pi/8 + k pi/4."""
-    k = np.arange(np.ceil((x_min - np.pi / 8) / (np.pi / 4)),
-                  np.floor((x_max - np.pi / 8) / (np.pi / 4)) + 1)  # fmt: skip
-    return np.pi / 8 + k * np.pi / 4
 
 
 def train_curve(config: TrainConfig, verbose: int) -> Trained:

@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from training import scorecard
-from training.curves import sign_changes, target
+from service.core import scorecard, series
 from training.data import DataError, PriceData, load_csv, load_series
-from training.windows import curve_windows, next_close_windows, sliding_windows, straddling_windows
+from training.windows import next_close_windows, sliding_windows
 
 FORMAT = 2  # the metadata format this reads
-MIN_TARGETS = 30  # fewer scored days than this say nothing about a model
+MIN_TARGETS = scorecard.MIN_TARGETS
 CHUNK = 1024  # windows per call of the signature: bounded memory on any series
 
 
@@ -116,27 +115,15 @@ def evaluate_curve(export: Export, x_from: float, x_to: float, windows: int = 20
     """(scorecard, chart series) of a curve model on random windows inside [x_from, x_to)."""
     meta, task = export.metadata, export.name
     window, step = meta["input"]["window"], meta["config"]["x_step"]
-    rng = np.random.default_rng([seed, 7])
     try:
-        x = curve_windows(rng, windows, window, step, x_to, x_min=x_from)  # (n, window, 1)
+        x, straddle = series.scoring_windows(task, windows, window, step, x_from, x_to, seed)
     except ValueError as exc:
         raise DataError(f"--x-from/--x-to: {exc}") from exc
     out = export(x.astype("float32"))
-    drift = meta["drift"]
-    score_args = (out[drift["output"]], drift["threshold"])
-    if task == "sine":
-        card = scorecard.sine(target(task, x), out["y"], out.get("lower"), out.get("upper"),
-                              *score_args, x[:, 0, 0])  # fmt: skip
-    else:
-        changes = sign_changes(x_from + step, x_to - step)
-        straddle = (
-            straddling_windows(rng, windows // 4, window, step, changes) if len(changes) else x[:0]
-        )
-        p_straddle = export(straddle.astype("float32"))["probabilities"] if len(straddle) else None
-        card = scorecard.classify(target(task, x)[..., 0], out["probabilities"], *score_args,
-                                  target(task, straddle)[..., 0], p_straddle)  # fmt: skip
-    card["data"] = {"x_from": x_from, "x_to": x_to, "x_step": step, "seed": seed,
-                    "sampling": "window starts uniform in the range"}  # fmt: skip
+    p_straddle = export(straddle.astype("float32"))["probabilities"] if len(straddle) else None
+    names = {spec["role"]: name for name, spec in meta["signature"]["outputs"].items()}
+    card = series.curve_card(task, x, out, straddle, p_straddle, names, meta["drift"]["threshold"])
+    card["data"] = series.curve_data(x_from, x_to, step, seed)
     return card, _curve_chart(export, x_from, x_to)
 
 
@@ -147,7 +134,7 @@ def _curve_chart(export: Export, x_from: float, x_to: float) -> dict:
     n = int((x_to - x_from) / step)
     grid = sliding_windows((x_from + np.arange(n) * step)[:, None], window)[::window]
     out = export(grid.astype("float32"))
-    chart = {"x": grid.ravel(), "truth": target(export.name, grid).ravel().astype("float64")}
+    chart = {"x": grid.ravel(), "truth": series.target(export.name, grid).ravel().astype("float64")}
     if export.name == "sine":
         chart.update(y=out["y"].ravel(), lower=out["lower"].ravel(), upper=out["upper"].ravel())
     else:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
+from service.core.scorecard import mape, rmse
 from training import data as price_data
 from training.config import TrainConfig
 from training.fit import Trained, fit
 from training.models import PRICES, VOLUMES, stock_models
-from training.scorecard import mape, rmse
 from training.windows import Split, chronological_split
 
 # Requests whose scale-free inputs lie further than this many training standard deviations from

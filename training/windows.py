@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service.core.series import curve_windows, straddling_windows  # noqa: F401 (the curve windows)
+
 
 def sliding_windows(values: np.ndarray, window: int) -> np.ndarray:
     """All windows of `window` consecutive rows: (n_rows, F) -> (n_rows - window + 1, window, F)."""
@@ -68,21 +70,6 @@ def chronological_split(
     return splits  # type: ignore[return-value]
 
 
-def curve_windows(
-    rng: np.random.Generator, n: int, window: int, step: float, x_max: float, x_min: float = 0.0
-):
-    """`n` windows of `window` consecutive x values, step `step`, starting anywhere in the range.
-
-    Starts are drawn uniformly (not only on grid points) so that every window lies in
-    [x_min, x_max). Returns x of shape (n, window, 1).
-    """
-    last_start = x_max - window * step
-    if last_start <= x_min:
-        raise ValueError(f"[{x_min:g}, {x_max:g}) is shorter than one window of {window} steps")
-    starts = rng.uniform(x_min, last_start, size=n)
-    return (starts[:, None] + np.arange(window) * step)[..., None]
-
-
 def edge_windows(rng: np.random.Generator, n: int, window: int, step: float, x_max: float):
     """`n` windows inside [0, x_max) that start or end within one window of the range's ends.
 
@@ -93,16 +80,4 @@ def edge_windows(rng: np.random.Generator, n: int, window: int, step: float, x_m
     span = window * step
     offset = span * rng.uniform(0.0, 1.0, size=n) ** 2
     starts = np.where(np.arange(n) % 2 == 0, offset, x_max - span - offset)
-    return (starts[:, None] + np.arange(window) * step)[..., None]
-
-
-def straddling_windows(
-    rng: np.random.Generator, n: int, window: int, step: float, changes: np.ndarray
-) -> np.ndarray:
-    """`n` windows that each hold one of the points `changes` strictly inside: (n, window, 1).
-
-    The point falls between two steps at random, anywhere from the first gap to the last.
-    """
-    change = rng.choice(np.asarray(changes, np.float64), size=n)
-    starts = change - rng.uniform(0.0, (window - 1) * step, size=n)
     return (starts[:, None] + np.arange(window) * step)[..., None]

@@ -113,7 +113,9 @@ def _plain(msg: str) -> str:
 
 def detail(err: dict[str, Any], root: str = "body") -> dict[str, Any]:
     """One `{"loc", "msg"}` item; JSON syntax errors point at the body, with the position."""
-    loc = [short(p) for p in err["loc"] if p not in _UNION_TAGS and p != root]
+    path = [p for p in err["loc"] if p != root]
+    # a tag follows the field holding the union; first, it is a field's own name (`windows`)
+    loc = [short(p) for i, p in enumerate(path) if not (i and p in _UNION_TAGS)]
     if err.get("type") == "json_invalid":
         error = err.get("ctx", {}).get("error", "syntax error")
         return {"loc": [root], "msg": f"is not valid JSON ({error})"}

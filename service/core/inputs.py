@@ -32,9 +32,21 @@ class Checks:
         ratio = rules.log_ratio
         self.ratio = np.array([index[n] for n in ratio.features], dtype=np.intp) if ratio else None
         self.denominator = index[ratio.denominator] if ratio else None
+        # the per-value rules as one range per feature, for the common all-valid case
+        self.low = np.full(len(spec.features), -F32_MAX)
+        self.low[self.non_negative] = 0.0
+        self.low[self.positive] = F32_TINY
+        self.a = np.array([a for a, _ in self.ordered], dtype=np.intp)
+        self.b = np.array([b for _, b in self.ordered], dtype=np.intp)
 
     def values(self, table: np.ndarray, locate: Callable[[tuple[int, ...]], Loc]) -> None:
-        """Per-value rules on `(..., F)`: finite float32, positive, non-negative, ordered."""
+        """Per-value rules on `(..., F)`: finite float32, positive, non-negative, ordered.
+
+        One vectorised test answers the common case (every value valid); only a request that
+        breaks a rule pays for finding which rule and where."""
+        in_range = ((table >= self.low) & (table <= F32_MAX)).all()  # False for NaN too
+        if in_range and (table[..., self.a] <= table[..., self.b]).all():
+            return
         ok = np.abs(table) <= F32_MAX  # False for NaN and infinities too
         if not ok.all():
             raise InputError(locate(_first(~ok)), "must be a finite float32 number")
@@ -64,6 +76,9 @@ class Checks:
         """The model takes log(price / window's last close): each ratio a float32 normal."""
         if self.ratio is None or not self.ratio.size:
             return
+        prices = batch[..., self.ratio]  # positive and finite here (values() ran first)
+        if prices.max() <= 1e37 * prices.min():  # no ratio of any two can leave the range
+            return
         last = batch[:, -1:, self.denominator : self.denominator + 1]  # (n, 1, 1)
         ratio = batch[..., self.ratio] / last  # (n, window, n_ratio)
         bad = (ratio < F32_TINY) | (ratio > F32_MAX)
@@ -89,18 +104,21 @@ def checks(spec: Spec) -> Checks:
     return found
 
 
-def stock_table(spec: Spec, table: np.ndarray) -> np.ndarray:
-    """Daily rows `(n_rows, F)`, oldest first -> every sliding window `(n, window, F)`."""
+def stock_table(spec: Spec, table: np.ndarray, rows: tuple[int, int] | None = None) -> np.ndarray:
+    """Daily rows `(n_rows, F)`, oldest first -> every sliding window `(n, window, F)`.
+
+    `rows`: the fewest and most rows allowed (a prediction's: `window` to `window + 255`).
+    """
     window, n = spec.window, len(table)
-    if not window <= n <= window + MAX_WINDOWS - 1:
-        limits = f"between {window} and {window + MAX_WINDOWS - 1} rows"
-        raise InputError(("rows",), f"must hold {limits} (got {n})")
+    low, high = rows or (window, window + MAX_WINDOWS - 1)
+    if not low <= n <= high:
+        raise InputError(("rows",), f"must hold between {low} and {high} rows (got {n})")
     rules, features = checks(spec), spec.features
     rules.values(table, lambda at: ("rows", at[0], features[at[1]]))
-    windows = np.lib.stride_tricks.sliding_window_view(table, window, axis=0)  # (n, F, window)
-    batch = windows.transpose(0, 2, 1)  # (n_windows, window, F)
+    steps = np.arange(n - window + 1)[:, np.newaxis] + np.arange(window)  # (n_windows, window)
+    batch = table[steps]  # (n_windows, window, F): every sliding window, in one gather
     rules.ratios(batch, lambda at: ("rows", at[0] + at[1], features[at[2]]))
-    return np.ascontiguousarray(batch, dtype=np.float32)
+    return batch.astype(np.float32)
 
 
 def windows(spec: Spec, values: Any) -> np.ndarray:

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from keras import ops
 
+from service.core.scorecard import mape
 from training.data import load_default
 from training.models import ScaleFree
-from training.scorecard import mape
 from training.train import train
 from training.windows import chronological_split
 

@@ -12,6 +12,7 @@ import numpy as np
 
 # A window whose per-window MSE exceeds this is counted (the sine target: none should).
 SINE_WINDOW_MSE_BOUND = 1e-3
+MIN_TARGETS = 30  # fewer scored days than this say nothing about a stock model
 
 
 def mape(actual: np.ndarray, forecast: np.ndarray) -> float:

@@ -1,0 +1,109 @@
+"""Scorecards from the service: a served model scored on a caller's series, in bounded chunks.
+
+The scoring is service.core.scorecard and the curve windows service.core.series, the same
+definitions `python -m training evaluate` uses, so the same data gives the same card. Every
+chunk of windows goes through the model's batcher like a prediction request, and the event
+loop is yielded between chunks, so prediction traffic keeps its turn while a series is scored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from service.core import inputs, scorecard, series
+from service.core.errors import InputError
+
+if TYPE_CHECKING:
+    from service.core.registry import Model
+
+MAX_ROWS = 5000  # EVALUATE_MAX_ROWS: daily rows in one stock request (a prediction's: 275)
+MAX_WINDOWS = 5000  # curve windows in one request
+DEFAULT_WINDOWS = 2000  # curve windows when the request gives none (the CLI's default)
+MAX_X_SPAN = 10_000.0  # x_to - x_from: bounds the sign changes a classify card draws from
+CHUNK = inputs.MAX_WINDOWS  # windows per call of the batcher: one prediction request's most
+SCORED = ("stock", "sine", "classify")  # the models with a scorecard, by name
+
+
+async def outputs(model: Model, batch: np.ndarray) -> dict[str, np.ndarray]:
+    """The model's named outputs for `batch` `(n, window, F)`, CHUNK windows per call."""
+    parts = []
+    for start in range(0, len(batch), CHUNK):
+        parts.append(await model.predict(batch[start : start + CHUNK]))
+        await asyncio.sleep(0)  # let queued prediction requests reach the batcher first
+    found = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    if not np.isfinite(found[model.spec.prediction]).all():
+        raise InputError((), "the input is outside what the model can handle (non-finite output)")
+    return found
+
+
+def _head(model: Model) -> dict:
+    return {"model": {"name": model.name, "version": model.version}}
+
+
+async def stock(model: Model, table: np.ndarray, close: np.ndarray,
+                dates: list[dt.date] | None) -> dict:  # fmt: skip
+    """The next-close scorecard of every window whose next close is in the rows.
+
+    `table` (n_rows, F) in the model's feature order, `close` (n_rows,); window k covers rows
+    k..k+window-1 and is scored on the close of row window + k, against persistence.
+    """
+    spec, window = model.spec, model.spec.window
+    rows = (window + scorecard.MIN_TARGETS, MAX_ROWS)
+    batch = inputs.stock_table(spec, table, rows)[:-1]  # the last window has no next close
+    out = await outputs(model, batch)
+    forecast = out[spec.prediction][:, 0]
+    bands = (out[spec.lower][:, 0], out[spec.upper][:, 0]) if spec.lower else (forecast,) * 2
+    years = None if dates is None else np.array([d.year for d in dates[window:]])
+    drift = (out[spec.drift_score], spec.drift.threshold)
+    card = scorecard.stock(close[window:], close[window - 1 : -1], forecast, *bands, *drift,
+                           spec.level, years)  # fmt: skip
+    if not spec.lower:
+        card["interval"] = None
+    first, last = (None, None) if dates is None else (dates[window], dates[-1])
+    card["data"] = {"source": "request", "rows": len(table),
+                    "first_target": first and first.isoformat(),
+                    "last_target": last and last.isoformat()}  # fmt: skip
+    return {**_head(model), **card}
+
+
+def curve_range(model: Model, x_from: float | None, x_to: float | None) -> tuple[float, float]:
+    """The x range to score: the request's, or the model's trained bounds where it gives none."""
+    bounds = model.spec.meta.bounds.get("x")
+    x_from = x_from if x_from is not None else bounds.min if bounds else None
+    x_to = x_to if x_to is not None else bounds.max if bounds else None
+    if x_from is None or x_to is None:
+        raise InputError(("x_from" if x_from is None else "x_to",), "is required for this model")
+    if x_to <= x_from:
+        raise InputError(("x_to",), f"must be greater than x_from ({x_to:g} <= {x_from:g})")
+    if x_to - x_from > MAX_X_SPAN:
+        raise InputError(("x_to",), f"x_to - x_from must be at most {MAX_X_SPAN:g} "
+                                    f"(got {x_to - x_from:g})")  # fmt: skip
+    return x_from, x_to
+
+
+async def curve(model: Model, x_from: float | None, x_to: float | None,
+                windows: int = DEFAULT_WINDOWS, seed: int = 0) -> dict:  # fmt: skip
+    """The scorecard of a curve model on `windows` random windows inside [x_from, x_to)."""
+    spec = model.spec
+    x_from, x_to = curve_range(model, x_from, x_to)
+    step = float(spec.meta.config.get("x_step", 0.0))
+    if not step > 0:
+        raise InputError((), f"{model.name}: its metadata gives no x_step; no scorecard")
+    try:
+        x, straddle = series.scoring_windows(model.name, windows, spec.window, step, x_from, x_to,
+                                             seed)  # fmt: skip
+    except ValueError as exc:
+        raise InputError(("x_to",), str(exc)) from None
+    out = await outputs(model, x.astype(np.float32))
+    p_straddle = None
+    if len(straddle):
+        p_straddle = (await outputs(model, straddle.astype(np.float32)))[spec.prediction]
+    names = {"prediction": spec.prediction, "interval_lower": spec.lower,
+             "interval_upper": spec.upper, "drift_score": spec.drift_score}  # fmt: skip
+    card = series.curve_card(model.name, x, out, straddle, p_straddle, names, spec.drift.threshold)
+    card["data"] = series.curve_data(x_from, x_to, step, seed)
+    return {**_head(model), **card}

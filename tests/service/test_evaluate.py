@@ -1,0 +1,177 @@
+"""POST /models/{name}/evaluate: the CLI's scorecard from the service, its limits, its bad input."""
+
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from service.core import evaluation
+from tests.service.checks import assert_error
+from tests.service.in_memory import client_with, outputs
+from tests.service.test_stock import make_rows
+from tests.training.test_evaluate import nasdaq_csv
+from training import evaluate as cli
+from training.data import load_csv
+
+
+def version_dir(models_dir, name):
+    return max((models_dir / name).iterdir(), key=lambda p: int(p.name))
+
+
+def assert_same_card(service: dict, cli_card: dict, path=""):
+    """Every key of the CLI's card but `model` and `data`, equal (floats to float32 rounding)."""
+    for key, expected in cli_card.items():
+        if path == "" and key in ("model", "data"):
+            continue
+        got = service[key]
+        if isinstance(expected, dict):
+            assert_same_card(got, expected, f"{path}.{key}")
+        elif isinstance(expected, float | list):
+            assert got == pytest.approx(expected, rel=1e-4, abs=1e-6), f"{path}.{key}"
+        else:
+            assert got == expected, f"{path}.{key}"
+
+
+def test_stock_scorecard_is_the_clis_for_the_same_rows(client, models_dir, tmp_path):
+    csv = nasdaq_csv(tmp_path / "nasdaq.csv", rows=slice(0, 300))
+    source = load_csv(csv, min_rows=50)
+    expected, _ = cli.evaluate_stock(cli.load_export(version_dir(models_dir, "stock")), source)
+    frame = source.frame.reset_index()
+    rows = [{"date": r.date.strftime("%Y-%m-%d"), "open": r.open, "high": r.high, "low": r.low,
+             "close": r.close, "volume": r.volume} for r in frame.itertuples()]  # fmt: skip
+    response = client.post("/models/stock/evaluate", json={"rows": rows})
+    assert response.status_code == 200, response.text
+    card = response.json()
+    assert card["windows"] == 280 and card["model"]["name"] == "stock"
+    assert card["data"]["first_target"] == expected["data"]["first_target"]
+    assert card["data"]["last_target"] == expected["data"]["last_target"]
+    assert_same_card(card, expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "x_from", "x_to"), [("sine", 0.0, 12.0), ("classify", 95.5, 99.0)]
+)
+def test_curve_scorecard_is_the_clis_for_the_same_range(client, models_dir, name, x_from, x_to):
+    export = cli.load_export(version_dir(models_dir, name))
+    expected, _ = cli.evaluate_curve(export, x_from, x_to, windows=300, seed=3)
+    body = {"x_from": x_from, "x_to": x_to, "windows": 300, "seed": 3}
+    card = client.post(f"/models/{name}/evaluate", json=body).json()
+    assert card["data"] == expected["data"] and card["windows"] == 300
+    assert_same_card(card, expected)
+
+
+def test_far_range_is_warned_on_every_window(client):
+    card = client.post("/models/sine/evaluate", json={"x_from": 95.5, "x_to": 120.0}).json()
+    assert card["windows"] == evaluation.DEFAULT_WINDOWS and card["warned_windows"] == 1.0
+
+
+def test_stock_rows_without_dates_are_scored(client):
+    rows = [{k: v for k, v in row.items() if k != "date"} for row in make_rows(60)]
+    card = client.post("/models/stock/evaluate", json={"rows": rows}).json()
+    assert card["windows"] == 40 and card["data"]["first_target"] is None
+    assert "by_year" not in card["interval"]
+
+
+def test_stock_rejects_too_few_rows(client):
+    response = client.post("/models/stock/evaluate", json={"rows": make_rows(49)})
+    assert_error(response, 422, "rows: must hold between 50 and 5000 rows (got 49)")
+
+
+def test_stock_rejects_more_than_the_row_limit(client):
+    rows = make_rows(evaluation.MAX_ROWS + 1)
+    assert_error(client.post("/models/stock/evaluate", json={"rows": rows}), 422, "rows", "5000")
+
+
+def test_stock_rejects_low_above_high_through_the_input_rules(client):
+    rows = make_rows(60)
+    rows[33]["low"] = rows[33]["high"] * 2
+    response = client.post("/models/stock/evaluate", json={"rows": rows})
+    assert_error(response, 422, "rows[33].low", "must not exceed high")
+
+
+def test_stock_rejects_unsorted_dates(client):
+    rows = make_rows(60)
+    rows[10]["date"], rows[11]["date"] = rows[11]["date"], rows[10]["date"]
+    assert_error(client.post("/models/stock/evaluate", json={"rows": rows}), 422, "increasing")
+
+
+@pytest.mark.parametrize(
+    ("body", "fragments"),
+    [
+        ({"x_from": 5.0, "x_to": 5.0}, ("x_to", "greater than x_from")),
+        ({"x_from": 5.0, "x_to": 1.0}, ("x_to", "greater than x_from")),
+        ({"x_from": 0.0, "x_to": 0.5}, ("x_to", "shorter than one window")),
+        ({"x_from": 0.0, "x_to": 20_000.0}, ("x_to", "at most 10000")),
+        ({"x_from": 0.0, "x_to": 10.0, "windows": 5001}, ("windows", "less than or equal to 5000")),
+        ({"x_from": 0.0, "x_to": 10.0, "windows": 0}, ("windows", "greater than or equal to 1")),
+        ({"x_from": 0.0, "x_to": 10.0, "windows": "7"}, ("windows",)),
+        ({"x_from": 0.0, "x_to": 10.0, "seed": -1}, ("seed",)),
+        ({"x_from": 0.0, "x_to": 10.0, "x": [1.0]}, ("x: is not an allowed field",)),
+        ({"x_from": "0", "x_to": 10.0}, ("x_from",)),
+    ],
+)
+def test_curve_rejects_bad_ranges_and_limits(client, body, fragments):
+    assert_error(client.post("/models/sine/evaluate", json=body), 422, *fragments)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "1e999"])
+def test_curve_rejects_non_finite_x(client, literal):
+    content = f'{{"x_from": 0, "x_to": {literal}}}'
+    response = client.post("/models/classify/evaluate", content=content,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert_error(response, 422, "x_to")
+
+
+def test_curve_rejects_a_body_of_many_fields_before_parsing(client):
+    content = json.dumps({"x_from": 0, "x_to": 10}) + " " * 10 + "," * 100
+    response = client.post("/models/sine/evaluate", content=content,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert_error(response, 422, "the body holds 101 ','")
+
+
+def test_unknown_model_is_404(client):
+    response = client.post("/models/nope/evaluate", json={"x_from": 0, "x_to": 10})
+    assert response.status_code == 404
+
+
+def test_a_prediction_answers_while_a_large_evaluate_runs(models_dir):
+    """The evaluate's first chunk holds the graph until a prediction is queued behind it; the
+    prediction is answered before the evaluate's last chunk, not after the whole series."""
+    calls, started, release = [], threading.Event(), threading.Event()
+
+    def graph(spec):
+        def serve(batch):
+            calls.append(len(batch))
+            if len(batch) == evaluation.CHUNK and not started.is_set():
+                started.set()
+                release.wait(30)
+            return outputs(spec, batch, 100.0)
+
+        return serve
+
+    rows = make_rows(evaluation.MAX_ROWS)
+    answers = {}
+    with client_with(models_dir, graph) as client:
+        batcher = client.app_state["registry"].model("stock").batcher
+        big = threading.Thread(target=lambda: answers.update(
+            evaluate=client.post("/models/stock/evaluate", json={"rows": rows})))  # fmt: skip
+        big.start()
+        assert started.wait(60)
+        small = threading.Thread(target=lambda: answers.update(
+            predict=client.post("/predict/stock", json={"rows": make_rows(21)})))  # fmt: skip
+        small.start()
+        for _ in range(3000):  # until the prediction waits in the queue (or 30 s)
+            if batcher.queue.qsize() or batcher.carry is not None:
+                break
+            threading.Event().wait(0.01)
+        release.set()
+        small.join(60)
+        big.join(60)
+    assert answers["predict"].status_code == 200 and answers["evaluate"].status_code == 200
+    windows = evaluation.MAX_ROWS - 20
+    assert answers["evaluate"].json()["windows"] == windows
+    chunks = [i for i, n in enumerate(calls) if n == evaluation.CHUNK]
+    assert len(chunks) == windows // evaluation.CHUNK
+    assert 2 in calls and calls.index(2) < chunks[-1]
+    assert max(calls) <= evaluation.CHUNK and np.sum(calls) >= windows
