@@ -10,12 +10,14 @@ LOG_FORMAT ?= text
 
 .PHONY: install serve test soak bench lint format models report examples container-test clean
 
-$(BIN)/.installed: pyproject.toml requirements/no-deps.txt
+$(BIN)/.installed: pyproject.toml requirements/no-deps.txt requirements/test-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
 	# the gRPC protocol packages, without the dependencies they declare (see the file)
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/no-deps.txt
+	# a test-only protocol client, likewise (see the file)
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/test-no-deps.txt
 	touch $@
 
 install: $(BIN)/.installed

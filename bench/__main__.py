@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import harness, report
-from bench.bodies import ENDPOINTS, as_json
+from bench.bodies import ENDPOINTS, NATIVE, as_json
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {
@@ -101,11 +101,12 @@ def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: 
     for path in paths:
         body = ENDPOINTS[path]
         payload = as_json(body)
-        for server in servers.values():  # warm-up: first requests, lazy threads
+        serving = speakers(servers, path)
+        for server in serving.values():  # warm-up: first requests, lazy threads
             harness.wrk(wrk, server.url + path, payload, 16, 1)
             harness.settle(server.process.pid)
         for c in conns:
-            for name, server in servers.items():
+            for name, server in serving.items():
                 r = harness.wrk(wrk, server.url + path, payload, c, seconds)
                 # its backlog is worked off before the next variant runs
                 r["settle_s"] = round(harness.settle(server.process.pid), 2)
@@ -115,6 +116,11 @@ def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: 
                       f"errors {r['errors']}  then idle after {r['settle_s']:.1f} s",
                       flush=True)  # fmt: skip
     return runs
+
+
+def speakers(servers: dict, path: str) -> dict:
+    """The servers that have `path`: the naive one speaks only the native routes."""
+    return {name: s for name, s in servers.items() if name != "naive" or path in NATIVE}
 
 
 def server_time() -> dict:

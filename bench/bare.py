@@ -1,4 +1,4 @@
-"""The bare variant: FastAPI with the native request models and a constant answer.
+"""The bare variant: FastAPI with the service's request models and a constant answer.
 
 What any FastAPI server pays for these bodies and nothing more: routing, parsing and
 validating the same Pydantic request models, and a JSON answer of the real response's
@@ -15,10 +15,8 @@ Run: `uvicorn bench.bare:app`.
 
 from fastapi import FastAPI
 
-try:  # the native API's schemas since issue 9's layout; service.schemas before it
-    from service.api.native.schemas import ClassifyRequest, SineRequest, StockRequest
-except ImportError:
-    from service.schemas import ClassifyRequest, SineRequest, StockRequest
+from service.api.kserve.schemas import V2InferRequest
+from service.api.native.schemas import ClassifyRequest, SineRequest, StockRequest
 
 WINDOW = 20  # the shipped models' window
 # numbers taken from real answers to the example bodies, so the JSON is as long
@@ -53,6 +51,24 @@ async def predict_sine(body: SineRequest) -> dict:
 async def classify(body: ClassifyRequest) -> dict:
     return {"model": "classify", "version": 1, "classes": nested(body.x, 0),
             "probabilities": nested(body.x, P), "warnings": []}  # fmt: skip
+
+
+# the stock model's outputs per window, as the Open Inference Protocol answers them
+V2_STOCK = {"next_close": CLOSE, "lower": CLOSE_BAND["lower"], "upper": CLOSE_BAND["upper"]}
+
+
+@app.post("/v2/models/{name}/infer")
+async def infer(name: str, body: V2InferRequest) -> dict:
+    """The stock answer's shape: each output asked for (all without `outputs`), per window."""
+    n = body.inputs[0].shape[0] if body.inputs[0].shape else 0
+    names = [o.name for o in body.outputs] if body.outputs else [*V2_STOCK, "warnings"]
+    outputs = [
+        {"name": o, "datatype": "FP32", "shape": [n, 1], "data": [V2_STOCK[o]] * n}
+        if o in V2_STOCK else {"name": o, "datatype": "BYTES", "shape": [0], "data": []}
+        for o in names
+    ]  # fmt: skip
+    return {"model_name": name, "model_version": "1", "id": body.id or "bare",
+            "outputs": outputs, "parameters": {"interval_level": CLOSE_BAND["level"]}}  # fmt: skip
 
 
 @app.get("/health/ready")

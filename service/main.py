@@ -13,8 +13,9 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from service import grpc
-from service.api import errors, openapi
+from service.api import docs, errors, openapi
 from service.api.gate import Gate, GateSettings
+from service.api.kserve import infer as kserve_infer
 from service.api.kserve import routes as kserve
 from service.api.native import evaluate, models, predict
 from service.api.tfserving import routes as tfserving
@@ -79,10 +80,14 @@ def create_app(
         summary="Next-day S&P 500 close, cos(x) curve fitting and sign classification.",
         version="0.2.0",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from docs.install, with local assets
+        redoc_url=None,
     )
+    docs.install(app)
     errors.install(app)
     openapi.install(app)
-    for router in (predict.router, evaluate.router, models.router, tfserving.router, kserve.router):
+    protocols = (tfserving.router, kserve.router, kserve_infer.router)
+    for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)
     app.add_middleware(Gate, settings=gate)
     return app

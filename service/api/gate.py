@@ -26,7 +26,9 @@ from service.core import context, metrics
 log = logging.getLogger("service.api")
 
 OPEN_PATHS = ("/health/", "/v2/health/")  # probes work without the key (kubelet sends none)
-ANY_CONTENT_TYPE = ("/v1/",)  # TF Serving reads every body as JSON, whatever its type says
+# Bodies of any type: TF Serving reads every body as JSON, whatever its type says; tritonclient
+# sends v2 JSON with no type and binary tensors as application/octet-stream
+ANY_CONTENT_TYPE = ("/v1/", "/v2/")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 _ID_HEADER = b"x-request-id"

@@ -5,11 +5,9 @@ from fastapi.testclient import TestClient
 
 from bench.bare import app
 from bench.bodies import ENDPOINTS, stock_rows
-
-try:  # as bench/bare.py: the native API's schemas, or service.schemas before issue 9's layout
-    from service.api.native.schemas import ClassifyResponse, SineResponse, StockResponse
-except ImportError:
-    from service.schemas import ClassifyResponse, SineResponse, StockResponse
+from bench.ceiling import app as ceiling_app
+from service.api.kserve.schemas import V2InferResponse
+from service.api.native.schemas import ClassifyResponse, SineResponse, StockResponse
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +41,21 @@ def test_bare_classify_answers_both_probabilities_per_x(client):
 def test_bare_validates_with_the_service_request_models(client):
     assert client.post("/predict/stock", json={"rows": []}).status_code == 422
     assert client.post("/predict/sine", json={"x": ["a"]}).status_code == 422
+
+
+def test_bare_v2_infer_answers_in_the_shape_of_the_shipped_route(client):
+    path = "/v2/models/stock/infer"
+    bare = client.post(path, json=ENDPOINTS[path]).json()
+    with TestClient(ceiling_app) as shipped_client:  # the shipped routes, constant graphs
+        shipped = shipped_client.post(path, json=ENDPOINTS[path]).json()
+    V2InferResponse.model_validate(bare)
+
+    def shape(answer: dict) -> list:
+        return [(o["name"], o["datatype"], o["shape"], len(o["data"])) for o in answer["outputs"]]
+
+    assert shape(bare) == shape(shipped) == [
+        ("next_close", "FP32", [1, 1], 1), ("lower", "FP32", [1, 1], 1),
+        ("upper", "FP32", [1, 1], 1), ("warnings", "BYTES", [0], 0),
+    ]  # fmt: skip
+    assert set(bare) == set(shipped)
+    assert client.post(path, json={"inputs": []}).status_code == 422  # the service's model

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bench import harness
-from bench.__main__ import source
-from bench.bodies import ENDPOINTS, stock_rows
+from bench.__main__ import source, speakers
+from bench.bodies import ENDPOINTS, NATIVE, stock_rows
 from bench.ceiling import app as ceiling_app
 
 
@@ -38,3 +38,10 @@ def test_the_run_records_the_commit_and_whether_the_tree_is_dirty():
         pytest.skip("not a git checkout")
     assert len(found["commit"]) == 40 and int(found["commit"], 16) >= 0
     assert found["dirty"] is (found["changed_files"] > 0)
+
+
+def test_the_naive_server_is_driven_on_the_native_routes_only():
+    servers = {"bare": 1, "shipped": 2, "ceiling": 3, "naive": 4}
+    assert list(speakers(servers, "/predict/stock")) == list(servers)
+    assert list(speakers(servers, "/v2/models/stock/infer")) == ["bare", "shipped", "ceiling"]
+    assert set(ENDPOINTS) - set(NATIVE) == {"/v2/models/stock/infer"}

@@ -1,15 +1,24 @@
-"""A real `python -m service` on a free 127.0.0.1 port, and raw-socket HTTP to talk to it."""
+"""A real `python -m service` on a free 127.0.0.1 port, and raw-socket HTTP to talk to it; or
+the app behind uvicorn in a thread (`served`), for clients that open their own connections."""
 
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from service.main import create_app
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +127,26 @@ def closed(sock: socket.socket) -> bool:
         return sock.recv(65536) == b""
     except ConnectionResetError:
         return True
+
+
+@contextmanager
+def served(settings: Settings, app: FastAPI | None = None) -> Iterator[str]:
+    """A real uvicorn server on a free 127.0.0.1 port, in a thread; yields its base URL."""
+    # log_config=None: uvicorn's dictConfig would close pytest's capture handlers; the
+    # app's lifespan reconfigures uvicorn's loggers in any case
+    app = app or create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, log_level="info")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):
+            if server.started or not thread.is_alive():
+                break
+            thread.join(0.05)
+        assert server.started, "uvicorn did not start"
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -2,13 +2,8 @@
 
 import json
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
 from service.core import context
 from service.core.logs import JsonFormatter, TextFormatter
@@ -16,29 +11,7 @@ from service.examples import SINE_X
 from service.main import create_app
 from service.settings import Settings
 from tests.service.in_memory import stand_in
-
-
-@contextmanager
-def served(settings: Settings, app: FastAPI | None = None) -> Iterator[str]:
-    """A real uvicorn server on a free 127.0.0.1 port, in a thread; yields its base URL."""
-    # log_config=None: uvicorn's dictConfig would close pytest's capture handlers; the
-    # app's lifespan reconfigures uvicorn's loggers in any case, which is what is tested
-    app = app or create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, log_level="info")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(600):
-            if server.started:
-                break
-            thread.join(0.05)
-        assert server.started, "uvicorn did not start"
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+from tests.service.live import served
 
 
 def json_lines(text: str) -> list[dict]:

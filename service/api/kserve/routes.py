@@ -6,22 +6,27 @@ Server readiness is the service's one definition (service.core.registry.Readines
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import DrainingDep, RegistryDep
+from service.api.errors import short
+from service.api.kserve.infer import WARNINGS
 from service.api.kserve.schemas import (
     V2Error,
     V2Live,
     V2ModelMetadata,
     V2ModelReady,
     V2Ready,
+    V2ServerMetadata,
     V2Tensor,
 )
-from service.core.errors import ServiceError
+from service.core.errors import ServiceError, VersionNotFound
 from service.core.registry import Registry
 
 router = APIRouter(prefix="/v2", tags=["kserve"])
+SERVER = "lstm-service"
+EXTENSIONS = ["binary_tensor_data"]  # service.api.kserve.tensors
 _MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": V2Error, "description": "No such model or version"},
     503: {"model": V2ModelReady, "description": "Known, but not loaded"},
@@ -66,22 +71,43 @@ async def version_ready(name: str, version: int, registry: RegistryDep) -> JSONR
     return _ready(registry, name, version)
 
 
+@router.get("", response_model=V2ServerMetadata)
+async def server_metadata(request: Request) -> V2ServerMetadata:
+    """Name, version and the protocol extensions this server speaks."""
+    return V2ServerMetadata(name=SERVER, version=request.app.version, extensions=EXTENSIONS)
+
+
 @router.get("/models/{name}", response_model=V2ModelMetadata, responses=_MODEL_ERRORS)
 async def model_metadata(name: str, registry: RegistryDep) -> Any:
     """Name, versions, and the input and output tensors of the served version."""
+    return _metadata(registry, name, None)
+
+
+@router.get(
+    "/models/{name}/versions/{version}", response_model=V2ModelMetadata, responses=_MODEL_ERRORS
+)
+async def version_metadata(name: str, version: str, registry: RegistryDep) -> Any:
+    """The same, 404 unless `version` is the one being served."""
+    return _metadata(registry, name, version)
+
+
+def _metadata(registry: Registry, name: str, version: str | None) -> Any:
     try:
-        model = registry.model(name)
+        if version is not None and not version.isdigit():
+            raise VersionNotFound(name, short(version))  # type: ignore[arg-type]
+        model = registry.model(name, None if version is None else int(version))
     except ServiceError as exc:
         return render(exc)
     spec = model.spec
+    outputs = [
+        V2Tensor(name=n, shape=[-1 if d is None else d for d in t.shape])
+        for n, t in spec.outputs.items()
+    ]
     return V2ModelMetadata(
         name=name,
         versions=[str(s.version) for s in registry.versions(name)],
         inputs=[V2Tensor(name=spec.input_name, shape=[-1, *spec.input_shape])],
-        outputs=[
-            V2Tensor(name=n, shape=[-1 if d is None else d for d in t.shape])
-            for n, t in spec.outputs.items()
-        ],
+        outputs=[*outputs, V2Tensor(name=WARNINGS, datatype="BYTES", shape=[-1])],
     )
 
 
