@@ -59,12 +59,11 @@ def answer(name: str, version: int, spec: Spec, outputs: dict[str, np.ndarray]) 
     prediction = outputs[spec.prediction]
     lower = outputs[spec.lower] if spec.lower else None
     upper = outputs[spec.upper] if spec.upper else None
-    finite = np.isfinite(prediction).all() and (
-        lower is None or (np.isfinite(lower).all() and np.isfinite(upper).all())
-    )
-    if not finite:
+    value, score = outputs[spec.drift_value], outputs[spec.drift_score]
+    checked = [prediction, value, score] + ([lower, upper] if lower is not None else [])
+    if not all(np.isfinite(a).all() for a in checked):  # e.g. a volume near float32's max
         raise InputError((), "the input is outside what the model can handle (non-finite output)")
-    found = warnings(spec, outputs[spec.drift_value], outputs[spec.drift_score])
+    found = warnings(spec, value, score)
     if found:
         metrics.WARNINGS.labels(name).inc(len(found))
     return Answer(name, version, outputs, prediction, lower, upper, spec.level, found)

@@ -126,3 +126,13 @@ def test_stock_rejects_prices_whose_ratio_overflows_float32(client):
     rows[-1].update(open=2e-36, high=2e-36, low=2e-36, close=2e-36)
     response = post(client, rows)
     assert_error(response, 422, "rows[0].open", "times the close of the window's last row")
+
+
+def test_stock_volume_near_float32_max_is_422_not_infinite_json(committed_client):
+    """A volume the schema allows whose window mean overflows float32 in the graph: the
+    drift outputs are not finite, so the answer would not be JSON; it is refused instead."""
+    rows = make_rows(20)
+    rows[5]["volume"] = rows[6]["volume"] = 3.3e38  # their sum overflows float32
+    response = post(committed_client, rows)
+    assert_error(response, 422, "outside what the model can handle")
+    assert "Infinity" not in response.text

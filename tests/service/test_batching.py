@@ -207,7 +207,8 @@ def test_full_queue_answers_429_with_retry_after(fake_models_dir, tmp_path):
 
     sine_dir = copy_models(fake_models_dir, tmp_path, ["sine"])
     body = {"x": sine_grid(100)}
-    with client_with(sine_dir, graph, batch_queue_size=1) as client, ThreadPoolExecutor(2) as pool:
+    settings = {"batch_queue_size": 1, "batch_worker": "thread"}  # a held worker, a full queue
+    with client_with(sine_dir, graph, **settings) as client, ThreadPoolExecutor(2) as pool:
         batcher = client.app_state["registry"].model("sine").batcher
         running = pool.submit(client.post, "/predict/sine", json=body)  # held inside the model
         assert model.entered.wait(10)
@@ -221,3 +222,49 @@ def test_full_queue_answers_429_with_retry_after(fake_models_dir, tmp_path):
         assert running.result().status_code == 200 and queued.result().status_code == 200
     assert_error(response, 429, "overloaded")
     assert response.headers["Retry-After"] == "1"
+
+
+def test_in_loop_requests_of_one_turn_share_one_call_in_order():
+    calls = []
+
+    def serve(batch):
+        calls.append(len(batch))
+        return {"y": batch * 2}
+
+    async def main():
+        batcher = Batcher("fake", max_windows=64, in_loop=True)
+        requests = [windows(0, 1), windows(1000, 3), windows(2000, 2)]
+        return await asyncio.gather(*(batcher.submit(serve, r) for r in requests)), requests
+
+    results, requests = asyncio.run(main())
+    assert calls == [6]  # one call for the three requests submitted in the same turn
+    for result, request in zip(results, requests, strict=True):
+        np.testing.assert_array_equal(result["y"], request * 2)
+
+
+def test_in_loop_more_requests_in_one_turn_than_the_queue_holds_is_429():
+    async def main():
+        batcher = Batcher("fake", max_windows=64, queue_size=2, in_loop=True)
+        serve = lambda batch: {"y": batch}  # noqa: E731
+        return await asyncio.gather(
+            *(batcher.submit(serve, windows(0, 1)) for _ in range(3)), return_exceptions=True
+        )
+
+    results = asyncio.run(main())
+    assert [type(r).__name__ for r in results] == ["dict", "dict", "Overloaded"]
+
+
+def test_in_loop_calls_never_exceed_max_windows_nor_split_a_request():
+    calls = []
+
+    def serve(batch):
+        calls.append(len(batch))
+        return {"y": batch}
+
+    async def main():
+        batcher = Batcher("fake", max_windows=4, in_loop=True)
+        sizes = [3, 1, 2, 5, 1]
+        await asyncio.gather(*(batcher.submit(serve, windows(0, n)) for n in sizes))
+
+    asyncio.run(main())
+    assert calls == [4, 2, 5, 1]
