@@ -7,11 +7,13 @@ short prefix of what the client sent.
 """
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 
@@ -162,3 +164,48 @@ def install(app: FastAPI) -> None:
 
     for kind in (RequestValidationError, ValidationError, ServiceError, HTTPException):
         app.add_exception_handler(kind, handler)
+
+
+def error_only(exc: Exception) -> Response | None:
+    """The `{"error": "..."}` answer TF Serving and the Open Inference Protocol share: 400 for
+    any input rule, 429 with Retry-After, else the error's own status; None if not ours."""
+    if isinstance(exc, ValidationError | RequestValidationError):
+        item = detail(exc.errors()[0])
+        return JSONResponse({"error": f"{format_loc(tuple(item['loc'][1:]))}: {item['msg']}"}, 400)
+    if isinstance(exc, InputError):
+        return JSONResponse({"error": exc.message}, 400)
+    if isinstance(exc, Overloaded):
+        answer = JSONResponse({"error": exc.message}, 429)
+        answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
+    if isinstance(exc, ServiceError):
+        return JSONResponse({"error": exc.message}, exc.status)
+    return None
+
+
+def route_class(render: Callable[[Exception], Response | None]) -> type[APIRoute]:
+    """An APIRoute whose errors `render` answers (None: the app's native handlers do)."""
+
+    class Rendered(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def route(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except Exception as exc:
+                    answer = render(exc)
+                    if answer is None:
+                        raise
+                    return answer
+
+            return route
+
+    return Rendered
+
+
+def error_only_responses(model: type[BaseModel], invalid: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a protocol answering `{"error": ...}` (`model`) as `error_only`."""
+    described = {400: invalid, 404: "No such model or version", 429: "The model's queue is full",
+                 503: "The model is not loaded"}  # fmt: skip
+    return {status: {"model": model, "description": text} for status, text in described.items()}

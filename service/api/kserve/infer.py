@@ -11,25 +11,22 @@ Errors are `{"error": "..."}`: 400 bad input, 404 no such model or version, 429 
 503 not loaded.
 """
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
-from pydantic import ValidationError
 from pydantic_core import to_json
 
 from service.api.body import encode, parse
 from service.api.deps import RegistryDep
-from service.api.errors import detail, short
+from service.api.errors import error_only, error_only_responses, route_class, short
 from service.api.kserve import tensors
 from service.api.kserve.schemas import V2Error, V2InferRequest, V2InferResponse
 from service.api.native.predict import warnings as native_warnings
 from service.api.openapi import json_body
 from service.core import context, dataplane, inputs
 from service.core.dataplane import Answer
-from service.core.errors import InputError, Overloaded, ServiceError, VersionNotFound, format_loc
+from service.core.errors import InputError, VersionNotFound
 from service.core.registry import Model
 
 WARNINGS = "warnings"  # the extra BYTES output: one JSON object per warning
@@ -37,44 +34,13 @@ WARNINGS = "warnings"  # the extra BYTES output: one JSON object per warning
 
 def render(exc: Exception) -> Response | None:
     """The protocol's answer to an error, or None if it is not one of ours."""
-    if isinstance(exc, ValidationError):
-        item = detail(exc.errors()[0])
-        return encode({"error": f"{format_loc(tuple(item['loc'][1:]))}: {item['msg']}"}, 400)
-    if isinstance(exc, InputError):
-        return encode({"error": exc.message}, 400)
-    if isinstance(exc, Overloaded):
-        answer = encode({"error": exc.message}, 429)
-        answer.headers["Retry-After"] = str(exc.retry_after)
-        return answer
-    if isinstance(exc, ServiceError):
-        return encode({"error": exc.message}, exc.status)
-    return None
+    return error_only(exc)
 
 
-class V2Route(APIRoute):
-    """Renders this router's errors in the protocol's shape instead of the native one."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Exception as exc:
-                answer = render(exc)
-                if answer is None:
-                    raise
-                return answer
-
-        return route
+V2Route = route_class(render)
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": V2Error, "description": "Bad input: the message names the tensor and rule"},
-    404: {"model": V2Error, "description": "No such model or version"},
-    429: {"model": V2Error, "description": "The model's queue is full"},
-    503: {"model": V2Error, "description": "The model is not loaded"},
-}
+_ERRORS = error_only_responses(V2Error, "Bad input: the message names the tensor and rule")
 _INFER = {
     "response_model": V2InferResponse,
     "openapi_extra": json_body(V2InferRequest),

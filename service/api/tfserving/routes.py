@@ -8,18 +8,15 @@ name: batch}` (column form), plus this service's `warnings`. Errors are `{"error
 with TF Serving's statuses: 400 invalid argument, 404 not found, 429, 503.
 """
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
 from service.api.body import bounded, encode, parse
 from service.api.deps import RegistryDep, registry_of
-from service.api.errors import detail
+from service.api.errors import detail, error_only, error_only_responses, route_class
 from service.api.native.predict import warnings as native_warnings
 from service.api.openapi import json_body
 from service.api.tfserving.schemas import TFError, TFModelMetadata, TFModelStatus, TFPredictRequest
@@ -28,10 +25,8 @@ from service.core import dataplane, inputs
 from service.core.errors import (
     InputError,
     ModelNotFound,
-    Overloaded,
     ServiceError,
     VersionNotFound,
-    format_loc,
 )
 from service.core.registry import Model, Registry
 
@@ -50,49 +45,18 @@ def render(exc: Exception) -> Response | None:
     """TF Serving's answer to an error of this router, or None if it is not one of ours."""
     if isinstance(exc, ServingError):
         return encode({"error": exc.message}, exc.http_status)
-    if isinstance(exc, ValidationError | RequestValidationError):
-        item = detail(exc.errors()[0])
-        return encode({"error": f"{format_loc(tuple(item['loc'][1:]))}: {item['msg']}"}, 400)
-    if isinstance(exc, InputError):
-        return encode({"error": exc.message}, 400)
     if isinstance(exc, VersionNotFound):
         found = f"Specific({exc.name}, {exc.version})"
         return encode({"error": f"Servable not found for request: {found}"}, 404)
     if isinstance(exc, ModelNotFound):
         return encode({"error": f"Servable not found for request: Latest({exc.name})"}, 404)
-    if isinstance(exc, Overloaded):
-        answer = encode({"error": exc.message}, 429)
-        answer.headers["Retry-After"] = str(exc.retry_after)
-        return answer
-    if isinstance(exc, ServiceError):
-        return encode({"error": exc.message}, exc.status)
-    return None
+    return error_only(exc)
 
 
-class TFServingRoute(APIRoute):
-    """Renders this router's errors in TF Serving's shape instead of the native one."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Exception as exc:
-                answer = render(exc)
-                if answer is None:
-                    raise
-                return answer
-
-        return route
+TFServingRoute = route_class(render)
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": TFError, "description": "Invalid argument"},
-    404: {"model": TFError, "description": "No such model or version"},
-    429: {"model": TFError, "description": "The model's queue is full"},
-    503: {"model": TFError, "description": "The model is not loaded"},
-}
+_ERRORS = error_only_responses(TFError, "Invalid argument")
 router = APIRouter(prefix="/v1/models", tags=["tensorflow-serving"], route_class=TFServingRoute,
                    responses=_ERRORS)  # fmt: skip
 
