@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from service.core import scorecard, series
 from training.data import DataError, PriceData, load_csv, load_series
+from training.export import plain
 from training.windows import next_close_windows, sliding_windows
 
 FORMAT = 2  # the metadata format this reads
@@ -174,7 +175,7 @@ def write(card: dict, chart: dict, out: Path) -> str:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     json_path, png_path = out.with_name(out.name + ".json"), out.with_name(out.name + ".png")
-    json_path.write_text(json.dumps(card, indent=2, default=_plain) + "\n")
+    json_path.write_text(json.dumps(card, indent=2, default=plain) + "\n")
     plots.scorecard_chart(card, chart, png_path)
     return f"{render(card)}\nwrote {json_path} and {png_path}"
 
@@ -232,11 +233,3 @@ def _rolling_text(band: dict) -> str:
         return ""
     return (f"; over any {scorecard.ROLLING_DAYS} days {rolling['min']:.1%} .. "
             f"{rolling['max']:.1%}")  # fmt: skip
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

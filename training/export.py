@@ -65,7 +65,7 @@ def export(trained: Trained, out_dir: Path) -> Path:
         serving = serving_model(trained.config.task, trained.model, trained.metadata)
         serving.export(str(staging), format="tf_saved_model", verbose=False)
         meta = metadata(trained, version, serving)
-        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=_plain) + "\n")
+        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=plain) + "\n")
         _write_charts(trained, staging)
         target = model_dir / str(version)
         staging.rename(target)
@@ -84,8 +84,8 @@ def _write_charts(trained: Trained, directory: Path) -> None:
     plots.write_all(trained, directory)
 
 
-def _plain(value):
-    """JSON for NumPy scalars and arrays."""
+def plain(value):
+    """JSON for NumPy scalars and arrays (`json.dumps(..., default=plain)`)."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
