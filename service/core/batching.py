@@ -1,11 +1,14 @@
 """Dynamic micro-batching: concurrent requests for one model merged into one model call.
 
-One `Batcher` per model name, each with a bounded queue and a dedicated worker thread
-(model calls never run on the event loop). The worker takes the oldest request, adds
-whatever else is queued for the same model object, waiting for more at most until the
-oldest request has been queued `max_wait_s`, runs one call on the concatenated windows
-and hands each request its own rows back, in order. A request's own windows are never
-split: one larger than `max_windows` goes through alone, in one call.
+One `Batcher` per model name. By default (BATCH_WORKER=loop) the model calls run on the
+event loop's own thread: what one turn of the loop submitted is cut into calls at the end
+of that turn, so requests parsed together share a call at no added wait, and there is no
+hand-off to another thread and back. With BATCH_WORKER=thread a dedicated worker thread
+takes the oldest request from a bounded queue, adds whatever else is queued for the same
+model object, waiting for more at most until the oldest request has been queued
+`max_wait_s`, and runs one call on the concatenated windows. Either way each request gets
+its own rows back, in order, and a request's own windows are never split: one larger than
+`max_windows` goes through alone, in one call.
 
 Each queued item carries the serving function of the version it was resolved with, and a
 call only merges items of the same one: when hot reload swaps a new version in, queued and

@@ -1,12 +1,15 @@
 """POST /models/{name}/evaluate: the CLI's scorecard from the service, its limits, its bad input."""
 
+import asyncio
 import json
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from service.core import evaluation
+from service.core.batching import Batcher
 from tests.service.checks import assert_error
 from tests.service.in_memory import client_with, outputs
 from tests.service.test_stock import make_rows
@@ -136,8 +139,9 @@ def test_unknown_model_is_404(client):
 
 
 def test_a_prediction_answers_while_a_large_evaluate_runs(models_dir):
-    """The evaluate's first chunk holds the graph until a prediction is queued behind it; the
-    prediction is answered before the evaluate's last chunk, not after the whole series."""
+    """With the model calls in a worker thread, the evaluate's first chunk holds the graph
+    until a prediction is queued behind it; the prediction is answered before the evaluate's
+    last chunk, not after the whole series."""
     calls, started, release = [], threading.Event(), threading.Event()
 
     def graph(spec):
@@ -152,7 +156,7 @@ def test_a_prediction_answers_while_a_large_evaluate_runs(models_dir):
 
     rows = make_rows(evaluation.MAX_ROWS)
     answers = {}
-    with client_with(models_dir, graph) as client:
+    with client_with(models_dir, graph, batch_worker="thread") as client:
         batcher = client.app_state["registry"].model("stock").batcher
         big = threading.Thread(target=lambda: answers.update(
             evaluate=client.post("/models/stock/evaluate", json={"rows": rows})))  # fmt: skip
@@ -175,3 +179,26 @@ def test_a_prediction_answers_while_a_large_evaluate_runs(models_dir):
     assert len(chunks) == windows // evaluation.CHUNK
     assert 2 in calls and calls.index(2) < chunks[-1]
     assert max(calls) <= evaluation.CHUNK and np.sum(calls) >= windows
+
+
+def test_with_model_calls_on_the_event_loop_a_prediction_goes_between_evaluate_chunks():
+    """In the default mode the model calls run on the event loop: a prediction submitted while
+    the evaluate's first chunk is being computed is called before the evaluate's second chunk."""
+    calls = []
+    batcher = Batcher("stock", max_windows=evaluation.CHUNK, in_loop=True)
+    model = SimpleNamespace(spec=SimpleNamespace(prediction="prediction"))
+
+    async def predict(batch):
+        return await batcher.submit(serve, batch)
+
+    def serve(batch):
+        calls.append(len(batch))
+        if len(calls) == 1:  # the evaluate's first chunk: a prediction arrives meanwhile
+            asyncio.get_running_loop().create_task(predict(np.zeros((2, 20, 7), np.float32)))
+        return {"prediction": np.zeros((len(batch), 1), np.float32)}
+
+    model.predict = predict
+    windows = 3 * evaluation.CHUNK
+    found = asyncio.run(evaluation.outputs(model, np.zeros((windows, 20, 7), np.float32)))
+    assert len(found["prediction"]) == windows
+    assert calls == [evaluation.CHUNK, 2, evaluation.CHUNK, evaluation.CHUNK]
