@@ -1,4 +1,5 @@
-# The prediction service: the committed SavedModels under models/ behind uvicorn on :8000.
+# The prediction service: the committed models under models/ (SavedModel and model.tflite)
+# behind uvicorn on :8000.
 #   docker build -t lstm-service . && docker run -p 8000:8000 lstm-service
 # scripts/container-test builds, runs and checks this image (podman when no Docker engine).
 # BASE_IMAGE is swapped only where no registry is reachable (a local Debian bookworm base

@@ -41,9 +41,10 @@ def targets(results: dict) -> list[dict]:
         median = extra["server_time"]["median_ms"]
         checks.append(check("275-row request (256 windows), server-side median, ms", median, 10))
     if "startup_s" in extra and "import_tensorflow_s" in extra:
-        over = extra["startup_s"] - extra["import_tensorflow_s"]
-        detail = f"{extra['startup_s']:.2f} s - {extra['import_tensorflow_s']:.2f} s"
-        checks.append(check("start to ready - import tensorflow, s", over, 3, detail=detail))
+        # once "start to ready minus `import tensorflow`"; the LiteRT runtime imports no
+        # TensorFlow, so the whole start-up is held to the bound (stricter, never negative)
+        detail = f"import tensorflow alone: {extra['import_tensorflow_s']:.2f} s"
+        checks.append(check("start to ready, s", extra["startup_s"], 3, detail=detail))
     if "rss_ready_bytes" in extra:
         rss = extra["rss_ready_bytes"]
         detail = f"{rss / 2**20:.0f} MiB"

@@ -31,13 +31,18 @@ log = logging.getLogger("service")
 
 
 def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
-    """TensorFlow's thread pools (settable only before its first op), then every model.
+    """Every model, each run by the runtime the settings choose.
 
     `load` reads one version directory (service.core.loader.load with the settings' inference
     options unless given: the benchmark's ceiling passes one that answers constants).
     """
-    inference.configure_threads(settings.tf_intra_op_threads, settings.tf_inter_op_threads)
-    options = inference.Options(settings.inference_xla, tuple(settings.inference_buckets))
+    options = inference.Options(
+        settings.inference_runtime,
+        settings.tf_intra_op_threads,
+        settings.tf_inter_op_threads,
+        settings.inference_xla,
+        tuple(settings.inference_buckets),
+    )
     batching = BatchOptions(
         settings.batch_max_windows,
         settings.batch_max_wait_ms,

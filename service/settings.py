@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     grpc_host: str = "127.0.0.1"  # GRPC_HOST: the address gRPC listens on (the image: 0.0.0.0)
 
     # Inference and micro-batching (the README's "Performance" section has the measurements)
+    # INFERENCE_RUNTIME: "litert" runs each version's model.tflite (TensorFlow serves a version
+    # without one); "tensorflow" runs every SavedModel with TensorFlow
+    inference_runtime: Literal["litert", "tensorflow"] = "litert"
     tf_intra_op_threads: int = Field(1, ge=0)  # TF_INTRA_OP_THREADS: per-op threads; 0 = TF's
     tf_inter_op_threads: int = Field(1, ge=0)  # TF_INTER_OP_THREADS: concurrent ops; 0 = TF's
     inference_xla: bool = False  # INFERENCE_XLA: jit_compile the models, padded to the buckets

@@ -1,6 +1,7 @@
 """`python -m training {stock,sine,classify,all}`: train, evaluate against a baseline, export.
 
 `python -m training evaluate models/<name>/<v> ...`: score an export on data it never saw.
+`python -m training lite MODELS_DIR`: add `model.tflite` to versions exported without one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m training",
         description="Train the LSTM models, measure them on data they never saw against a naive "
         "baseline, and export TensorFlow SavedModels to OUT/<name>/<version>/.",
-        epilog="python -m training evaluate --help: score an exported version on new data.",
+        epilog="python -m training evaluate --help: score an exported version on new data. "
+        "python -m training lite MODELS_DIR: add model.tflite to versions without one.",
     )
     parser.add_argument("task", choices=[*TASKS, "all"], help="which model to train")
     parser.add_argument("--csv", type=Path, help="stock only: train on this daily CSV instead "
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if argv[:1] == ["evaluate"]:
         return evaluate_main(parse_evaluate_args(argv[1:]))
+    if argv[:1] == ["lite"]:
+        from training.lite import main as lite_main
+
+        return lite_main(argv[1:])
     args = parse_args(argv)
     from training.data import DataError, load_csv
 

@@ -1,8 +1,9 @@
 """`python -m training evaluate models/<name>/<v>`: score an export on data it never saw.
 
-The export is loaded with `tf.saved_model.load` and called through its serving signature, the
-same graph the service runs, so the interval and the drift warnings scored here are the ones a
-client gets. The scoring itself is `training.scorecard` (numpy only).
+The export is run the way the service runs it by default (service.core.loader.graph: its
+model.tflite through LiteRT, or its SavedModel's serving signature without one), so the
+predictions, the interval and the drift warnings scored here are the ones a client gets.
+The scoring itself is `service.core.scorecard` (numpy only).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
-from service.core import scorecard, series
+from service.core import artifact, inference, loader, scorecard, series
 from training.data import DataError, PriceData, load_csv, load_series
 from training.export import plain
 from training.windows import next_close_windows, sliding_windows
@@ -40,14 +40,18 @@ class Export:
 
     @cached_property
     def serve(self):
-        """The serving signature: the function the service calls."""
-        return tf.saved_model.load(str(self.path)).signatures[self.metadata["signature"]["name"]]
+        """The function the service calls with its default runtime: model.tflite run by
+        LiteRT, or the SavedModel's serving signature for an export without one."""
+        try:
+            return loader.graph(self.path, artifact.read(self.path), inference.DEFAULTS)
+        except artifact.ArtifactError as exc:
+            raise DataError(str(exc)) from None
 
     def __call__(self, windows: np.ndarray) -> dict[str, np.ndarray]:
         """Every signature output for `windows` (n, window, F), in chunks of CHUNK."""
-        parts = [self.serve(window=tf.constant(windows[i : i + CHUNK], tf.float32))
-                 for i in range(0, len(windows), CHUNK)]  # fmt: skip
-        return {k: np.concatenate([p[k].numpy() for p in parts]) for k in parts[0]}
+        windows = np.asarray(windows, np.float32)
+        parts = [self.serve(windows[i : i + CHUNK]) for i in range(0, len(windows), CHUNK)]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def load_export(path: Path) -> Export:

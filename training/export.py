@@ -1,10 +1,12 @@
-"""Export a trained model as the next integer version in TF Serving's layout, with its metadata."""
+"""Export a trained model as the next integer version in TF Serving's layout, with its metadata
+and its `model.tflite` (training.lite)."""
 
 from __future__ import annotations
 
 import json
 import platform
 import shutil
+import sys
 import tempfile
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from training import lite
 from training.fit import Trained
 from training.serving import serving_model, signature
 
@@ -65,6 +68,10 @@ def export(trained: Trained, out_dir: Path) -> Path:
         serving = serving_model(trained.config.task, trained.model, trained.metadata)
         serving.export(str(staging), format="tf_saved_model", verbose=False)
         meta = metadata(trained, version, serving)
+        try:
+            meta["litert"] = lite.write(staging)
+        except lite.LiteError as exc:  # the service then runs the SavedModel with TensorFlow
+            print(f"warning: no {lite.FILE}: {exc}", file=sys.stderr)
         (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=plain) + "\n")
         _write_charts(trained, staging)
         target = model_dir / str(version)

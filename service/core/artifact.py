@@ -117,6 +117,7 @@ class Metadata(_Open):
     training: dict[str, Any] = {}
     libraries: dict[str, Any] = {}
     config: dict[str, Any] = {}
+    litert: dict[str, Any] = {}  # training.lite's check of model.tflite against the SavedModel
 
     @field_validator("signature")
     @classmethod

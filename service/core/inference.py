@@ -1,4 +1,5 @@
-"""The fast path into a SavedModel: its concrete serving function, called directly.
+"""The TensorFlow runtime (INFERENCE_RUNTIME=tensorflow, or a version without model.tflite):
+the SavedModel's concrete serving function, called directly.
 
 `loaded.serve(x)` goes through the restored `tf.function`'s argument matching on every
 call; the concrete function for `(None, window, features)` skips that (about half the
@@ -22,8 +23,12 @@ DEFAULT_BUCKETS = (1, 4, 16, 64, 256)  # XLA batch sizes; 256 = the window limit
 
 @dataclass(frozen=True)
 class Options:
-    """How the serving function is called (from Settings: INFERENCE_XLA, INFERENCE_BUCKETS)."""
+    """How a version's graph runs (from Settings: INFERENCE_RUNTIME, TF_INTRA_OP_THREADS,
+    TF_INTER_OP_THREADS, INFERENCE_XLA, INFERENCE_BUCKETS; the last two for TensorFlow only)."""
 
+    runtime: str = "litert"  # "litert": model.tflite when the version has one; "tensorflow"
+    intra_op: int = 1  # threads per op (LiteRT's num_threads); 0 = the runtime's default
+    inter_op: int = 1  # TensorFlow's concurrent ops
     xla: bool = False
     buckets: tuple[int, ...] = DEFAULT_BUCKETS
 
@@ -31,15 +36,16 @@ class Options:
 DEFAULTS = Options()
 
 
-def configure_threads(intra_op: int, inter_op: int) -> None:
-    """TensorFlow's thread pools; only possible before its runtime starts (0 = TF's default)."""
+def tensorflow(options: Options):
+    """TensorFlow, imported on first need (about 6 s), its thread pools set before its first op."""
     import tensorflow as tf
 
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(intra_op)
-        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
-    except RuntimeError:  # a second app in the same process (tests): the first one's pools stay
+        tf.config.threading.set_intra_op_parallelism_threads(options.intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(options.inter_op)
+    except RuntimeError:  # its runtime started already (a second app in one process: tests)
         log.debug("TensorFlow threads already configured; keeping the existing pools")
+    return tf
 
 
 def bucket_for(n: int, buckets: Iterable[int]) -> int | None:

@@ -6,28 +6,30 @@ shapes; and a warm-up window goes through the graph and the whole answer path
 (service.core.dataplane.answer), so a version that would fail on the first request fails here.
 """
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from service.core import artifact, dataplane, inference, inputs
+from service.core import artifact, dataplane, inference, inputs, litert
 from service.core.artifact import ArtifactError, Spec
 from service.core.errors import InputError
-from service.core.inference import ServingFunction
+from service.core.inference import Outputs, ServingFunction
+from service.core.litert import LiteFunction
+
+log = logging.getLogger(__name__)
 
 
 def load(
     path: Path, options: inference.Options = inference.DEFAULTS
-) -> tuple[Spec, ServingFunction]:
+) -> tuple[Spec, LiteFunction | ServingFunction]:
     """The spec and warmed serving function of `<models_dir>/<name>/<version>/`."""
-    import tensorflow as tf  # heavy: imported when loading, never at service import
-
     name = path.parent.name
     spec = artifact.read(path)
     if spec.name != name:
         raise ArtifactError(f"{path}: the export is of model {spec.name!r}, not {name!r}")
-    loaded = tf.saved_model.load(str(path))
-    serve = ServingFunction(loaded, spec.window, len(spec.features), options)
+    serve = graph(path, spec, options)
     if set(serve.names) != set(spec.outputs):
         found, listed = sorted(serve.names), sorted(spec.outputs)
         raise ArtifactError(f"{path}: the graph's outputs {found} are not the metadata's {listed}")
@@ -35,7 +37,21 @@ def load(
     return spec, serve
 
 
-def warm_up(spec: Spec, serve: ServingFunction, path: Path) -> None:
+def graph(path: Path, spec: Spec, options: inference.Options) -> LiteFunction | ServingFunction:
+    """The version's `model.tflite` run by LiteRT (the default runtime), else its SavedModel
+    run by TensorFlow (INFERENCE_RUNTIME=tensorflow, or an export without model.tflite)."""
+    shape = (spec.window, len(spec.features))
+    lite = path / litert.FILE
+    if options.runtime == "litert":
+        if lite.is_file():
+            return LiteFunction(lite, *shape, options.intra_op)
+        log.info("%s: no %s, so TensorFlow serves its SavedModel (`python -m training lite` "
+                 "adds the file)", path, litert.FILE)  # fmt: skip
+    loaded = inference.tensorflow(options).saved_model.load(str(path))
+    return ServingFunction(loaded, *shape, options)
+
+
+def warm_up(spec: Spec, serve: Callable[[np.ndarray], Outputs], path: Path) -> None:
     """Two valid windows through the graph and the answer path, warnings included.
 
     Two, so an output whose first axis is not the batch shows; ones satisfy every input rule.

@@ -22,8 +22,8 @@ def test_pad_to_repeats_the_last_window():
 def test_xla_buckets_answer_like_the_plain_function(models_dir):
     repository = Repository(models_dir)
     path = repository.path("stock", repository.listing()["stock"][0])
-    spec, plain = loader.load(path)
-    _, xla = loader.load(path, inference.Options(xla=True, buckets=(1, 4)))
+    spec, plain = loader.load(path, inference.Options(runtime="tensorflow"))
+    _, xla = loader.load(path, inference.Options(runtime="tensorflow", xla=True, buckets=(1, 4)))
     assert sorted(xla.compiled) == [1, 4] and not plain.compiled
     rng = np.random.default_rng(0)
     for n in (1, 3, 4, 9):  # 9 exceeds every bucket: the dynamic-shape function

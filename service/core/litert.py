@@ -1,0 +1,72 @@
+"""The default runtime: the export's `model.tflite`, run by LiteRT, TensorFlow's runtime for it.
+
+The export writes `model.tflite` next to `saved_model.pb` (TF Serving's name for it, read
+there with `--prefer_tflite_model`), converted from the same graph and checked against it
+(training.lite). For these small LSTMs one call costs 20-150 us a window against 0.6-0.9 ms
+through the SavedModel's concrete function, and serving it needs neither TensorFlow's
+import (about 6 s) nor its memory (docs/performance.md).
+
+A LiteRT interpreter has one input shape at a time and resizing it costs more than a small
+call, so each batch size of a power of two up to `BUCKETS[-1]` has its own interpreter,
+made and warmed when the version loads; a batch is padded to the next size (its last window
+repeated, as inference.pad_to) and the padding's outputs dropped. An interpreter is not
+safe across threads: one lock per version serialises its calls (the batcher makes them
+from one thread anyway).
+"""
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from service.core.artifact import ArtifactError
+from service.core.inference import Outputs, bucket_for, pad_to
+
+FILE = "model.tflite"
+SIGNATURE = "serving_default"
+BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # 256: one request's most windows
+
+
+class LiteFunction:
+    """A numpy-in, numpy-out call of `model.tflite`'s serving signature (named outputs)."""
+
+    def __init__(self, path: Path, window: int, n_features: int, threads: int = 1) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path, self.shape = path, (window, n_features)
+        self.threads = threads if threads > 0 else None  # 0: LiteRT's own choice
+        self.lock = threading.Lock()
+        try:
+            runners = {size: self._runner(Interpreter, size) for size in BUCKETS}
+        except ArtifactError:
+            raise
+        except ValueError as exc:  # not a flatbuffer, no such signature, a shape it refuses
+            raise ArtifactError(f"{path}: LiteRT cannot run it ({exc})") from None
+        self.runners = runners
+        self.names = tuple(runners[1].get_output_details())
+
+    def _runner(self, interpreter, size: int):
+        """A signature runner whose input is `(size, window, features)`, run once."""
+        runner = interpreter(model_path=str(self.path), num_threads=self.threads)
+        runner = runner.get_signature_runner(SIGNATURE)
+        inputs = runner.get_input_details()
+        if len(inputs) != 1:
+            raise ArtifactError(f"{self.path}: {SIGNATURE} takes {len(inputs)} inputs, not 1")
+        (self.input, detail), = inputs.items()  # fmt: skip
+        found = [int(d) for d in detail["shape_signature"][1:]]
+        if found != list(self.shape):
+            raise ArtifactError(f"{self.path}: the input is (batch, {found}), the metadata's "
+                                f"window and features are {list(self.shape)}")  # fmt: skip
+        runner(**{self.input: np.ones((size, *self.shape), np.float32)})
+        return runner
+
+    def __call__(self, batch: np.ndarray) -> Outputs:
+        n = len(batch)
+        size = bucket_for(n, BUCKETS)
+        if size is None:  # larger than one request may be (the evaluate route chunks below it)
+            parts = [self(batch[i : i + BUCKETS[-1]]) for i in range(0, n, BUCKETS[-1])]
+            return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        padded = pad_to(np.asarray(batch, np.float32), size)
+        with self.lock:
+            output = self.runners[size](**{self.input: padded})
+        return output if size == n else {name: value[:n] for name, value in output.items()}
