@@ -13,7 +13,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from service import grpc
-from service.api import docs, errors, openapi
+from service.api import direct, docs, errors, openapi
 from service.api.gate import Gate, GateSettings
 from service.api.kserve import infer as kserve_infer
 from service.api.kserve import routes as kserve
@@ -94,7 +94,7 @@ def create_app(
     protocols = (tfserving.router, kserve.router, kserve_infer.router)
     for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)
-    app.add_middleware(Gate, settings=gate)
+    app.add_middleware(Gate, settings=gate, direct=direct.calls(predict.DIRECT, errors.render))
     return app
 
 

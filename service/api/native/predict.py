@@ -81,6 +81,11 @@ async def classify(request: Request) -> Response:
                    "probabilities": probabilities_list, "warnings": warnings(answer)})  # fmt: skip
 
 
+# Called by the gate without FastAPI's routing (service.api.direct): each takes only the Request
+DIRECT = {("POST", "/predict/stock"): predict_stock, ("POST", "/predict/sine"): predict_sine,
+          ("POST", "/classify"): classify}  # fmt: skip
+
+
 def _row_limits(spec: Any) -> tuple[dict[bytes, int], tuple, str]:
     """At most `window + 255` rows of at most 8 fields each (the StockRow fields)."""
     rows = spec.window + inputs.MAX_WINDOWS - 1
