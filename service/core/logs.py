@@ -1,5 +1,6 @@
 """Log lines as one JSON object each (default) or readable text, for our and uvicorn's loggers."""
 
+import asyncio
 import json
 import logging
 import re
@@ -22,6 +23,9 @@ def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: fields[k] for k in _FIELDS if fields.get(k) is not None}
 
 
+_ENCODER = json.JSONEncoder(default=str)  # json.dumps(..., default=str) would build one per line
+
+
 class JsonFormatter(logging.Formatter):
     """`{"time", "level", "logger", "message", ...request fields, "exc"?}` on one line."""
 
@@ -35,7 +39,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        return _ENCODER.encode(line)
 
 
 class TextFormatter(logging.Formatter):
@@ -68,8 +72,14 @@ class Redact(logging.Filter):
     """Credentials sent in a query string stay out of uvicorn's access line (the path)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        args = record.args
+        # a tuple holding a "=" somewhere: only then is there a query string to redact
+        if (
+            record.name == "uvicorn.access"
+            and type(args) is tuple
+            and any(type(a) is str and "=" in a for a in args)
+        ):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
         return True
 
 
@@ -78,10 +88,44 @@ class ServiceHandler(logging.StreamHandler):
 
     Its own class so `configure_logging` replaces it and leaves others (pytest's) alone.
     stderr, like Python's and uvicorn's defaults; container runtimes collect both streams.
+
+    Lines below WARNING logged on a running event loop (the access lines, one per request)
+    are written together at the end of that turn of the loop: one write for all the
+    requests answered in the turn instead of one each. Warnings and errors, and every
+    line from another thread, are written at once (after what is pending, in order).
     """
 
     def __init__(self) -> None:
         super().__init__()
+        self.pending: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self.pending.append(line)
+        if record.levelno < logging.WARNING:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                if len(self.pending) == 1:
+                    loop.call_soon(self.flush)
+                return
+        self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # an RLock: emit holds it already
+            lines, self.pending = self.pending, []
+            if lines:
+                try:
+                    self.stream.write("\n".join(lines) + "\n")
+                    self.stream.flush()
+                except Exception:  # a closed stream at exit: nothing left to tell it to
+                    pass
 
     @property
     def stream(self):  # like logging's last-resort handler: resolved on every write
@@ -99,8 +143,13 @@ def configure_logging(log_format: LogFormat, level: str) -> None:
     "Application startup complete" on; only uvicorn's two lines before startup keep
     uvicorn's own format.
     """
+    # The logging HOWTO's "Optimization": no caller frame, thread or process looked up per
+    # line (no formatter here prints them)
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, ServiceHandler)]:
+        old.flush()
         root.removeHandler(old)
     handler = ServiceHandler()
     handler.addFilter(Redact())
