@@ -100,7 +100,9 @@ def create_app(
     protocols = (tfserving.router, kserve.router, kserve_infer.router)
     for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)
-    app.add_middleware(Gate, settings=gate, direct=direct.calls(predict.DIRECT, errors.render))
+    hot = direct.Table().add(predict.DIRECT, errors.render)
+    hot.add(kserve_infer.DIRECT, kserve_infer.render_direct)
+    app.add_middleware(Gate, settings=gate, direct=hot)
     return app
 
 

@@ -20,7 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.body import encode
-from service.api.direct import Call
+from service.api.direct import Table
 from service.api.errors import error_body
 from service.core import context, metrics
 
@@ -55,7 +55,7 @@ class Gate:
         self,
         app: ASGIApp,
         settings: GateSettings,
-        direct: dict[tuple[str, str], Call] | None = None,
+        direct: Table | None = None,
     ) -> None:
         self.settings, self.key = settings, settings.api_key
         self.app = app if not settings.cors_origins else CORSMiddleware(
@@ -66,7 +66,7 @@ class Gate:
             expose_headers=["X-Request-ID", "Retry-After"],
         )  # fmt: skip
         self.cors = bool(settings.cors_origins)
-        self.direct = direct or {}  # (method, path) -> the hot routes, called without FastAPI
+        self.direct = direct or Table()  # the hot routes, called without FastAPI's routing
         self.counters: dict[tuple[str, str, int], Any] = {}  # label children, looked up once
         self.timers: dict[tuple[str, str], Any] = {}
 
@@ -122,9 +122,10 @@ class Gate:
                 if body is None:
                     return await _answer(_too_large(self.settings), scope, receive, send_observed)
                 receive = _replay(body, receive)
-            call = self.direct.get((method, path))
-            if call is not None and not (origin and self.cors):  # CORS answers go the long way
-                return await call(scope, receive, send_observed)
+            found = self.direct.find(method, path)
+            if found is not None and not (origin and self.cors):  # CORS answers: the long way
+                call, params = found
+                return await call(scope, receive, send_observed, params)
             await self.app(scope, receive, send_observed)
         except Exception:
             request.route = getattr(scope.get("route"), "path", None) or request.route

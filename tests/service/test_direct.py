@@ -5,6 +5,7 @@ import json
 import pytest
 
 from service.api import direct
+from service.api.kserve import infer
 from service.api.native import predict
 from tests.service.in_memory import client_with, constant
 from tests.service.test_stock import make_rows
@@ -21,13 +22,23 @@ CASES = [  # (path, body bytes, content type)
     ("/predict/sine", "", "application/json"),
     ("/predict/sine", '{"x": [' + ",".join(["0"] * 20_000) + "]}", "application/json"),  # bound
     ("/classify", '{"x": [1]}', "text/plain"),  # 415 from the gate, either way
-]
+    ("/v2/models/sine/infer", json.dumps({"inputs": [{"name": "window", "shape": [1, 20],
+     "datatype": "FP32", "data": [0.1 * i for i in range(20)]}]}), "application/json"),
+    ("/v2/models/sine/versions/1/infer", json.dumps({"inputs": [{"name": "window",
+     "shape": [1, 20], "datatype": "FP32", "data": [0.0] * 20}]}), "application/json"),
+    ("/v2/models/sine/versions/7/infer", "{}", "application/json"),  # 404: not served
+    ("/v2/models/sine/versions/x/infer", "{}", "application/json"),  # 404: not a version
+    ("/v2/models/nope/infer", "{}", "application/json"),  # 404: no such model
+    ("/v2/models/sine/infer", '{"inputs": []}', "application/json"),  # 400
+    ("/v2/models/sine/infer/more", "{}", "application/json"),  # 404 from the router
+]  # fmt: skip
 
 
 def answers(client, method="POST"):
     found = []
     for path, body, ctype in CASES:
-        response = client.request(method, path, content=body, headers={"Content-Type": ctype})
+        headers = {"Content-Type": ctype, "X-Request-ID": "same-id"}  # the v2 answer echoes it
+        response = client.request(method, path, content=body, headers=headers)
         headers = {k: v for k, v in response.headers.items() if k != "x-request-id"}
         found.append((response.status_code, headers, response.content))
     return found
@@ -40,20 +51,21 @@ def both(models_dir):
         on = answers(fast)
         fast.get("/metrics")
         metrics = fast.get("/metrics").text
-    saved = predict.DIRECT
-    predict.DIRECT = {}
+    saved = predict.DIRECT, infer.DIRECT
+    predict.DIRECT = infer.DIRECT = {}
     try:
         with client_with(models_dir, constant(1.5)) as slow:
             off = answers(slow)
     finally:
-        predict.DIRECT = saved
+        predict.DIRECT, infer.DIRECT = saved
     return on, off, metrics
 
 
 def test_every_case_answers_the_same_bytes_with_and_without_the_direct_call(both):
     on, off, _ = both
     statuses = [status for status, _, _ in on]
-    assert statuses == [200, 200, 200, 422, 422, 422, 422, 422, 422, 415]
+    assert statuses == [200, 200, 200, 422, 422, 422, 422, 422, 422, 415,
+                        200, 200, 404, 404, 404, 400, 404]  # fmt: skip
     for case, fast, slow in zip(CASES, on, off, strict=True):
         assert fast == slow, case[:1]
 
@@ -68,8 +80,9 @@ def test_direct_calls_still_count_under_their_route_template(both):
 def test_every_direct_route_is_declared_by_the_app_with_the_same_endpoint(client):
     app = client.app
     schema = app.openapi()["paths"]
-    for (method, path), endpoint in predict.DIRECT.items():
-        assert app.url_path_for(endpoint.__name__) == path
+    for (method, path), endpoint in {**predict.DIRECT, **infer.DIRECT}.items():
+        params = {p: p for p in ("name", "version") if "{" + p + "}" in path}
+        assert app.url_path_for(endpoint.__name__, **params) == path.format(**params)
         assert method.lower() in schema[path]
 
 
@@ -94,12 +107,25 @@ def test_a_cors_request_goes_through_fastapi_and_gets_its_headers(models_dir):
     assert response.headers["access-control-allow-origin"] == origin
 
 
+def test_the_table_matches_templates_by_segment_and_fixed_paths_exactly():
+    async def endpoint(request, **params):
+        return params
+
+    table = direct.Table().add({("POST", "/a"): endpoint, ("POST", "/m/{name}:go"): endpoint,
+                                ("POST", "/v/{name}/x/{version}"): endpoint}, None)  # fmt: skip
+    assert table.find("POST", "/a")[1] == {} and table.find("GET", "/a") is None
+    assert table.find("POST", "/m/sine:go")[1] == {"name": "sine"}
+    assert table.find("POST", "/v/s/x/3")[1] == {"name": "s", "version": "3"}
+    for miss in ("/a/", "/m/a/b:go", "/m/:go", "/v/s/x/3/4", "/v/s/x/"):
+        assert table.find("POST", miss) is None, miss
+
+
 def test_calls_answers_errors_with_the_given_render():
     import asyncio
 
     from fastapi import Response
 
-    async def endpoint(request):
+    async def endpoint(request, **params):
         raise KeyError("x")
 
     def render(exc, method, path):
@@ -114,7 +140,7 @@ def test_calls_answers_errors_with_the_given_render():
     async def send(message):
         sent.append(message)
 
-    call = direct.calls({("POST", "/p"): endpoint}, render)[("POST", "/p")]
-    asyncio.run(call(scope, receive, send))
+    call, params = direct.Table().add({("POST", "/p"): endpoint}, render).find("POST", "/p")
+    asyncio.run(call(scope, receive, send, params))
     assert sent[0]["status"] == 418 and sent[1]["body"] == b"KeyError POST /p"
     assert scope["route"].path == "/p"

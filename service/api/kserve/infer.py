@@ -17,8 +17,9 @@ import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic_core import to_json
 
+from service.api import errors
 from service.api.body import encode, parse
-from service.api.deps import RegistryDep
+from service.api.deps import registry_of
 from service.api.errors import error_only, error_only_responses, route_class, short
 from service.api.kserve import tensors
 from service.api.kserve.schemas import V2Error, V2InferRequest, V2InferResponse
@@ -35,6 +36,11 @@ WARNINGS = "warnings"  # the extra BYTES output: one JSON object per warning
 def render(exc: Exception) -> Response | None:
     """The protocol's answer to an error, or None if it is not one of ours."""
     return error_only(exc)
+
+
+def render_direct(exc: Exception, method: str, path: str) -> Response:
+    """`render`, else the native answer (what the app's handlers give when `render` passes)."""
+    return error_only(exc) or errors.render(exc, method, path)
 
 
 V2Route = route_class(render)
@@ -56,17 +62,22 @@ router = APIRouter(prefix="/v2", tags=["kserve"], route_class=V2Route)
 
 
 @router.post("/models/{name}/infer", **_INFER)
-async def infer(name: str, request: Request, registry: RegistryDep) -> Response:
+async def infer(request: Request, name: str) -> Response:
     """Every signature output (or those asked for) and `warnings` for a batch of windows."""
-    return await _infer(registry.model(name), request)
+    return await _infer((await registry_of(request)).model(name), request)
 
 
 @router.post("/models/{name}/versions/{version}/infer", **_INFER)
-async def infer_version(name: str, version: str, request: Request, registry: RegistryDep):
+async def infer_version(request: Request, name: str, version: str) -> Response:
     """The same, 404 unless `version` is the one being served."""
     if not version.isdigit():
         raise VersionNotFound(name, short(version))  # type: ignore[arg-type]
-    return await _infer(registry.model(name, int(version)), request)
+    return await _infer((await registry_of(request)).model(name, int(version)), request)
+
+
+# Called by the gate without FastAPI's routing (service.api.direct)
+DIRECT = {("POST", "/v2/models/{name}/infer"): infer,
+          ("POST", "/v2/models/{name}/versions/{version}/infer"): infer_version}  # fmt: skip
 
 
 async def _infer(model: Model, request: Request) -> Response:
