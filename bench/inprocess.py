@@ -18,7 +18,6 @@ loading the models. All three endpoints:
 import argparse
 import asyncio
 import contextlib
-import gc
 import importlib
 import os
 import statistics
@@ -153,29 +152,6 @@ def table(results: dict, variants: list[str]) -> str:
     return "\n".join(lines)
 
 
-class Pauses:
-    """The garbage collector's pauses while measuring, by generation (`gc.callbacks`)."""
-
-    def __init__(self) -> None:
-        self.by_generation: dict[int, list[float]] = {}
-        self.started = 0.0
-
-    def __call__(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self.started = time.perf_counter()
-        else:
-            pause = (time.perf_counter() - self.started) * 1000
-            self.by_generation.setdefault(info["generation"], []).append(pause)
-
-    def report(self) -> str:
-        lines = ["| generation | collections | median ms | max ms | total ms |",
-                 "|---|---:|---:|---:|---:|"]  # fmt: skip
-        for generation, pauses in sorted(self.by_generation.items()):
-            lines.append(f"| {generation} | {len(pauses)} | {statistics.median(pauses):.2f} | "
-                         f"{max(pauses):.2f} | {sum(pauses):.0f} |")  # fmt: skip
-        return "\n".join(lines)
-
-
 def event_loop_factory():
     try:
         import uvloop
@@ -191,13 +167,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="turns the variants take")
     parser.add_argument("--variants", default="bare,shipped,ceiling")
     parser.add_argument("--endpoints", default="/predict/stock")
-    parser.add_argument("--gc", action="store_true", help="also report the garbage "
-                        "collector's pauses while measuring")  # fmt: skip
-    parser.add_argument("--no-freeze", action="store_true", help="without the service's "
-                        "gc.freeze() at start-up (to see what it saves)")  # fmt: skip
     args = parser.parse_args()
-    if args.no_freeze:
-        gc.freeze = lambda: None  # the service's lifespan calls it once the models are loaded
     start = time.perf_counter()
     os.chdir(ROOT)  # the models directory, as `make bench` serves it
     for key, value in ENV.items():
@@ -210,23 +180,14 @@ def main() -> None:
             print(f"{name}: skipped, it does not import ({error})", file=sys.stderr)
     paths = args.endpoints.split(",")
     factory, loop_name = event_loop_factory()
-    pauses = Pauses()
-    if args.gc:
-        gc.callbacks.append(pauses)
     with asyncio.Runner(loop_factory=factory) as runner:
         run = measure(apps, paths, args.n, args.warmup, max(args.rounds, 1))
         results, measuring_s = runner.run(run)
-    if args.gc:
-        gc.callbacks.remove(pauses)
     took = time.perf_counter() - start
     print(f"in-process ASGI calls on {loop_name}, {args.n} requests per cell after "
           f"{args.warmup} warm-up, in {args.rounds} rounds; {took:.1f} s in all, "
           f"{measuring_s:.1f} s of it measuring")  # fmt: skip
     print(table(results, list(apps)))
-    if args.gc:
-        freeze = "off" if args.no_freeze else "on"
-        print(f"\ngarbage collections from start-up to the end (gc.freeze {freeze}):")
-        print(pauses.report())
 
 
 if __name__ == "__main__":
