@@ -14,6 +14,9 @@ safe across threads: one lock per version serialises its calls (the batcher make
 from one thread anyway).
 """
 
+import contextlib
+import os
+import sys
 import threading
 from pathlib import Path
 
@@ -25,6 +28,29 @@ from service.core.inference import Outputs, bucket_for, pad_to
 FILE = "model.tflite"
 SIGNATURE = "serving_default"
 BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # 256: one request's most windows
+_announced = threading.Event()  # LiteRT printed its one line about the CPU delegate
+
+
+@contextlib.contextmanager
+def _first_delegate_unannounced():
+    """LiteRT's runtime writes "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." to
+    the process's stderr, once, from C++ (no Python setting reaches its logger), which would
+    be the one line of the log that is not JSON. The first interpreter is made with file
+    descriptor 2 pointed at /dev/null; at start-up nothing else writes then (the event loop
+    waits for the models), and later interpreters print nothing."""
+    if _announced.is_set():
+        yield
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+        _announced.set()  # (an interpreter that failed may not have got as far as the line)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 class LiteFunction:
@@ -37,7 +63,10 @@ class LiteFunction:
         self.threads = threads if threads > 0 else None  # 0: LiteRT's own choice
         self.lock = threading.Lock()
         try:
-            runners = {size: self._runner(Interpreter, size) for size in BUCKETS}
+            with _first_delegate_unannounced():
+                first = self._runner(Interpreter, BUCKETS[0])
+            runners = {BUCKETS[0]: first}
+            runners.update((size, self._runner(Interpreter, size)) for size in BUCKETS[1:])
         except ArtifactError:
             raise
         except ValueError as exc:  # not a flatbuffer, no such signature, a shape it refuses

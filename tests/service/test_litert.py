@@ -103,3 +103,15 @@ def test_the_lite_command_adds_the_file_only_where_missing(models_dir, tmp_path,
 def test_the_lite_command_refuses_a_missing_directory(tmp_path, capsys):
     assert lite.main([str(tmp_path / "nope")]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_every_line_the_served_litert_models_log_is_json(models_dir):
+    """LiteRT's own one line about its CPU delegate (C++, on stderr) does not reach the log."""
+    from tests.service.live import start, stop
+
+    proc, port = start(models_dir, {"LOG_FORMAT": "json"})
+    stop(proc)
+    lines = [line for line in proc.stdout.read().splitlines() if line.strip()]
+    assert any("ready: serving" in line for line in lines)
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
