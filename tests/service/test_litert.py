@@ -109,7 +109,7 @@ def test_every_line_the_served_litert_models_log_is_json(models_dir):
     """LiteRT's own one line about its CPU delegate (C++, on stderr) does not reach the log."""
     from tests.service.live import start, stop
 
-    proc, port = start(models_dir, {"LOG_FORMAT": "json"})
+    proc, _ = start(models_dir, {"LOG_FORMAT": "json"})
     stop(proc)
     lines = [line for line in proc.stdout.read().splitlines() if line.strip()]
     assert any("ready: serving" in line for line in lines)
