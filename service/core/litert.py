@@ -2,9 +2,10 @@
 
 The export writes `model.tflite` next to `saved_model.pb` (TF Serving's name for it, read
 there with `--prefer_tflite_model`), converted from the same graph and checked against it
-(training.lite). For these small LSTMs one call costs 20-150 us a window against 0.6-0.9 ms
-through the SavedModel's concrete function, and serving it needs neither TensorFlow's
-import (about 6 s) nor its memory (docs/performance.md).
+(training.lite). For these small LSTMs one call of one window costs 40-150 us against
+1.1-1.3 ms through the SavedModel's concrete function (`python -m bench.runtimes`), and
+serving it needs neither TensorFlow's import (about 6 s) nor its memory
+(docs/performance.md).
 
 A LiteRT interpreter has one input shape at a time and resizing it costs more than a small
 call, so each batch size of a power of two up to `BUCKETS[-1]` has its own interpreter,
