@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,32 +64,33 @@ class LiteFunction:
         self.path, self.shape = path, (window, n_features)
         self.threads = threads if threads > 0 else None  # 0: LiteRT's own choice
         self.lock = threading.Lock()
+        self.runners: dict[int, Any] = {}
         try:
-            with _first_delegate_unannounced():
-                first = self._runner(Interpreter, BUCKETS[0])
-            runners = {BUCKETS[0]: first}
-            runners.update((size, self._runner(Interpreter, size)) for size in BUCKETS[1:])
+            for size in BUCKETS:  # each made and run once, so its first request pays nothing
+                with _first_delegate_unannounced():
+                    interpreter = Interpreter(model_path=str(path), num_threads=self.threads)
+                    runner = interpreter.get_signature_runner(SIGNATURE)
+                    if not self.runners:  # one file, so one check of its signature
+                        self.input = self._input_of(runner)
+                    runner(**{self.input: np.ones((size, *self.shape), np.float32)})
+                self.runners[size] = runner
         except ArtifactError:
             raise
         except ValueError as exc:  # not a flatbuffer, no such signature, a shape it refuses
             raise ArtifactError(f"{path}: LiteRT cannot run it ({exc})") from None
-        self.runners = runners
-        self.names = tuple(runners[1].get_output_details())
+        self.names = tuple(self.runners[BUCKETS[0]].get_output_details())
 
-    def _runner(self, interpreter, size: int):
-        """A signature runner whose input is `(size, window, features)`, run once."""
-        runner = interpreter(model_path=str(self.path), num_threads=self.threads)
-        runner = runner.get_signature_runner(SIGNATURE)
+    def _input_of(self, runner: Any) -> str:
+        """The signature's one input, whose shape must be `(batch, window, features)`."""
         inputs = runner.get_input_details()
         if len(inputs) != 1:
             raise ArtifactError(f"{self.path}: {SIGNATURE} takes {len(inputs)} inputs, not 1")
-        (self.input, detail), = inputs.items()  # fmt: skip
+        ((name, detail),) = inputs.items()
         found = [int(d) for d in detail["shape_signature"][1:]]
         if found != list(self.shape):
             raise ArtifactError(f"{self.path}: the input is (batch, {found}), the metadata's "
                                 f"window and features are {list(self.shape)}")  # fmt: skip
-        runner(**{self.input: np.ones((size, *self.shape), np.float32)})
-        return runner
+        return name
 
     def __call__(self, batch: np.ndarray) -> Outputs:
         n = len(batch)
