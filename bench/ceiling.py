@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.core import artifact
+import artifact
 from service.main import create_app
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 from fastapi import FastAPI, Request
 
+import artifact
 from service.api.native.predict import table
 from service.api.native.schemas import ClassifyRequest, SineRequest, StockRequest
-from service.core import artifact, inputs
+from service.core import inputs
 
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", "models"))
 

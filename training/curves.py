@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.core.series import curve_windows, sign_changes, straddling_windows, target
+from artifact.series import curve_windows, sign_changes, straddling_windows, target
 from training.config import TrainConfig
 from training.fit import Trained, fit
 from training.models import classify_model, sine_model

@@ -1,9 +1,9 @@
 """`python -m training evaluate models/<name>/<v>`: score an export on data it never saw.
 
-The export is run the way the service runs it by default (service.core.loader.graph: its
-model.tflite through LiteRT, or its SavedModel's serving signature without one), so the
+The export is run the way the service runs it by default (artifact.litert: its model.tflite
+through LiteRT, or its SavedModel's serving signature for an export without one), so the
 predictions, the interval and the drift warnings scored here are the ones a client gets.
-The scoring itself is `service.core.scorecard` (numpy only).
+The scoring itself is `artifact.scorecard` (numpy only).
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from service.core import artifact, inference, loader, scorecard, series
+import artifact
+from artifact import scorecard, series
+from artifact.litert import LiteFunction
+from artifact.metadata import METADATA, SAVED_MODEL, TFLITE
 from training.data import DataError, PriceData, load_csv, load_series
 from training.export import plain
 from training.windows import next_close_windows, sliding_windows
 
-FORMAT = 2  # the metadata format this reads
+FORMAT = artifact.FORMAT  # the metadata format this reads
 MIN_TARGETS = scorecard.MIN_TARGETS
 CHUNK = 1024  # windows per call of the signature: bounded memory on any series
 
@@ -43,9 +46,12 @@ class Export:
         """The function the service calls with its default runtime: model.tflite run by
         LiteRT, or the SavedModel's serving signature for an export without one."""
         try:
-            return loader.graph(self.path, artifact.read(self.path), inference.DEFAULTS)
+            spec = artifact.read(self.path)
+            if (self.path / TFLITE).is_file():
+                return LiteFunction(self.path / TFLITE, *spec.input_shape)
         except artifact.ArtifactError as exc:
             raise DataError(str(exc)) from None
+        return _saved_model(self.path, spec.signature_name, spec.input_name)
 
     def __call__(self, windows: np.ndarray) -> dict[str, np.ndarray]:
         """Every signature output for `windows` (n, window, F), in chunks of CHUNK."""
@@ -54,12 +60,20 @@ class Export:
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
+def _saved_model(path: Path, signature: str, input_name: str):
+    """The SavedModel's serving signature as a numpy-in, numpy-out call (named outputs)."""
+    import tensorflow as tf
+
+    call = tf.saved_model.load(str(path)).signatures[signature]
+    return lambda batch: {k: v.numpy() for k, v in call(**{input_name: tf.constant(batch)}).items()}
+
+
 def load_export(path: Path) -> Export:
     """A format-2 version directory; DataError if it is not one."""
     path = Path(path)
-    meta_path = path / "metadata.json"
-    if not (path / "saved_model.pb").is_file() or not meta_path.is_file():
-        raise DataError(f"{path}: not an exported version (needs saved_model.pb, metadata.json)")
+    meta_path = path / METADATA
+    if not (path / SAVED_MODEL).is_file() or not meta_path.is_file():
+        raise DataError(f"{path}: not an exported version (needs {SAVED_MODEL}, {METADATA})")
     metadata = json.loads(meta_path.read_text())
     if metadata.get("format") != FORMAT:
         raise DataError(f"{path}: metadata format {metadata.get('format')}; this reads {FORMAT}")

@@ -16,11 +16,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import artifact
+from artifact.metadata import METADATA
 from training import lite
 from training.fit import Trained
 from training.serving import serving_model, signature
 
-FORMAT = 2  # 2: named outputs (interval, drift) in the graph, `signature` and `input.rules`
+# 2: named outputs (interval, drift) in the graph, `signature` and `input.rules`
+FORMAT = artifact.FORMAT
 
 
 def next_version(model_dir: Path) -> int:
@@ -72,7 +75,7 @@ def export(trained: Trained, out_dir: Path) -> Path:
             meta["litert"] = lite.write(staging)
         except lite.LiteError as exc:  # the service then runs the SavedModel with TensorFlow
             print(f"warning: no {lite.FILE}: {exc}", file=sys.stderr)
-        (staging / "metadata.json").write_text(json.dumps(meta, indent=2, default=plain) + "\n")
+        (staging / METADATA).write_text(json.dumps(meta, indent=2, default=plain) + "\n")
         _write_charts(trained, staging)
         target = model_dir / str(version)
         staging.rename(target)

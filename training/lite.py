@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-FILE = "model.tflite"  # TF Serving's name for it (read with --prefer_tflite_model)
+from artifact.metadata import METADATA, SAVED_MODEL, TFLITE
+
+FILE = TFLITE
 TOLERANCE = 1e-4  # largest |LiteRT - TensorFlow| / max(1, |TensorFlow|) over the probe windows
 PROBES = 64
 
@@ -80,10 +82,10 @@ def add_to_existing(models_dir: Path) -> list[Path]:
     one; each file is written beside its final name first and then renamed into place."""
     done = []
     for version_dir in sorted(models_dir.glob("*/*")):
-        if not (version_dir / "saved_model.pb").is_file() or (version_dir / FILE).exists():
+        if not (version_dir / SAVED_MODEL).is_file() or (version_dir / FILE).exists():
             continue
         flatbuffer, check = convert(version_dir)
-        meta_file = version_dir / "metadata.json"
+        meta_file = version_dir / METADATA
         meta = json.loads(meta_file.read_text())
         meta["litert"] = check
         _replace(version_dir / FILE, flatbuffer)

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from artifact.metadata import METADATA
+
 if TYPE_CHECKING:  # the table needs no TensorFlow
     from training.fit import Trained
 
@@ -49,7 +51,7 @@ def markdown_table(models_dir: Path) -> str:
         if not versions:
             continue
         path = max(versions, key=lambda p: int(p.name))
-        meta = json.loads((path / "metadata.json").read_text())
+        meta = json.loads((path / METADATA).read_text())
         test = meta["metrics"]["test"]
         coverage = meta.get("interval", {}).get("test_coverage")
         lines.append(

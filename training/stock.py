@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.core.scorecard import mape, rmse
+from artifact.scorecard import mape, rmse
 from training import data as price_data
 from training.config import TrainConfig
 from training.fit import Trained, fit

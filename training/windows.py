@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.core.series import curve_windows, straddling_windows  # noqa: F401 (the curve windows)
+from artifact.series import curve_windows, straddling_windows  # noqa: F401 (the curve windows)
 
 
 def sliding_windows(values: np.ndarray, window: int) -> np.ndarray:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from artifact.metadata import Spec
 from service.core import context, metrics
-from service.core.artifact import Spec
 from service.core.errors import InputError
 
 if TYPE_CHECKING:

@@ -5,15 +5,7 @@ Each protocol renders them with one function of its own (service.api.*.errors, s
 
 from typing import ClassVar
 
-Loc = tuple[str | int, ...]
-
-
-def format_loc(loc: Loc) -> str:
-    """`("rows", 3, "close")` -> `rows[3].close`; `()` -> `body`."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
-    return out or "body"
+from artifact.metadata import Loc, format_loc
 
 
 class ServiceError(Exception):

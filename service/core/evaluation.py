@@ -1,6 +1,6 @@
 """Scorecards from the service: a served model scored on a caller's series, in bounded chunks.
 
-The scoring is service.core.scorecard and the curve windows service.core.series, the same
+The scoring is artifact.scorecard and the curve windows artifact.series, the same
 definitions `python -m training evaluate` uses, so the same data gives the same card. Every
 chunk of windows goes through the model's batcher like a prediction request, and the event
 loop is yielded between chunks, so prediction traffic keeps its turn while a series is scored.
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from service.core import inputs, scorecard, series
+from artifact import scorecard, series
+from service.core import inputs
 from service.core.errors import InputError
 
 if TYPE_CHECKING:

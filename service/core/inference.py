@@ -10,11 +10,12 @@ seconds of start-up and about 100 MB of resident memory (docs/performance.md).
 """
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from artifact.litert import Outputs, bucket_for, pad_to
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,6 @@ def tensorflow(options: Options):
     except RuntimeError:  # its runtime started already (a second app in one process: tests)
         log.debug("TensorFlow threads already configured; keeping the existing pools")
     return tf
-
-
-def bucket_for(n: int, buckets: Iterable[int]) -> int | None:
-    """The smallest bucket holding `n` windows, or None if `n` exceeds them all."""
-    return next((b for b in sorted(buckets) if b >= n), None)
-
-
-def pad_to(batch: np.ndarray, size: int) -> np.ndarray:
-    """`batch` grown to `size` rows by repeating its last window (never a zero window,
-    which a scale-free model would divide by); the extra rows' outputs are dropped."""
-    if len(batch) == size:
-        return batch
-    return batch[np.minimum(np.arange(size), len(batch) - 1)]
-
-
-Outputs = dict[str, np.ndarray]  # output name -> (batch, ...) array
 
 
 class ServingFunction:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from service.core.artifact import Spec
+from artifact.metadata import Spec
 from service.core.errors import InputError, Loc
 
 F32_MAX = 3.4e38  # larger magnitudes overflow float32 before the model sees them

@@ -1,6 +1,6 @@
 """Load one version directory into memory, checked completely before it may serve.
 
-The metadata must parse against its schema (service.core.artifact) and name the model
+The metadata must parse against its schema (artifact.metadata) and name the model
 directory it sits in; the graph's outputs must be the ones the metadata lists, with their
 shapes; and a warm-up window goes through the graph and the whole answer path
 (service.core.dataplane.answer), so a version that would fail on the first request fails here.
@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from service.core import artifact, dataplane, inference, inputs, litert
-from service.core.artifact import ArtifactError, Spec
+import artifact
+from artifact import litert
+from artifact.litert import LiteFunction
+from artifact.metadata import ArtifactError, Spec
+from service.core import dataplane, inference, inputs
 from service.core.errors import InputError
 from service.core.inference import Outputs, ServingFunction
-from service.core.litert import LiteFunction
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.core.artifact import Spec
+from artifact.metadata import Spec
 from service.core.batching import Batcher, Serve
 from service.core.errors import ModelNotFound, ModelUnavailable, VersionNotFound
 from service.core.repository import Repository, fingerprint

@@ -12,6 +12,8 @@ import logging
 import re
 from pathlib import Path
 
+from artifact.metadata import METADATA, SAVED_MODEL
+
 log = logging.getLogger(__name__)
 
 _VERSION = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
@@ -85,7 +87,7 @@ def _is_dir(path: Path) -> bool:
 
 def _complete(path: Path) -> bool:
     try:
-        return (path / "saved_model.pb").is_file() and (path / "metadata.json").is_file()
+        return (path / SAVED_MODEL).is_file() and (path / METADATA).is_file()
     except OSError:
         return False
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 from fastapi.testclient import TestClient
 
-from service.core import artifact
-from service.core.artifact import Metadata, Spec
+import artifact
+from artifact.metadata import Metadata, Spec
 from service.core.registry import Loader
 from service.core.repository import Repository
 from service.main import create_app

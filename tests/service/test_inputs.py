@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from artifact.metadata import Spec
 from service.api.native.predict import table
 from service.api.native.schemas import StockRequest
-from service.core.artifact import Spec
 from service.core.errors import InputError, format_loc
 from service.core.inputs import MAX_WINDOWS, stock_table, windows
 from tests.service import in_memory

@@ -7,10 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
-from service.core import inference, litert, loader
-from service.core.artifact import ArtifactError
+from artifact import litert
+from artifact.litert import LiteFunction
+from artifact.metadata import ArtifactError
+from service.core import inference, loader
 from service.core.inference import ServingFunction
-from service.core.litert import LiteFunction
 from service.core.repository import Repository
 from training import lite
 

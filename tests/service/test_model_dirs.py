@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.core import artifact
+import artifact
 from service.core.registry import Registry
 from service.core.reload import Reloader
 from service.core.repository import Repository

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from service.core import artifact
+import artifact
 from service.core.registry import Registry
 from service.core.reload import Reloader
 from service.examples import SINE_X

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from service.core import scorecard
+from artifact import scorecard
 
 
 def test_scorecard_imports_neither_tensorflow_nor_pandas_nor_scipy():

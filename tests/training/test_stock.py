@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from keras import ops
 
-from service.core.scorecard import mape
+from artifact.scorecard import mape
 from training.data import load_default
 from training.models import ScaleFree
 from training.train import train

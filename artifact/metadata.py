@@ -25,13 +25,26 @@ from pydantic import (
     model_validator,
 )
 
-from service.core.errors import format_loc
-
 FORMAT = 2
+# The files of a version directory <models_dir>/<name>/<version>/ (docs/artifact.md)
+METADATA = "metadata.json"
+SAVED_MODEL = "saved_model.pb"
+TFLITE = "model.tflite"  # TF Serving's name for it (read with --prefer_tflite_model)
 MAX_METADATA_BYTES = 1 << 20  # a larger metadata.json is refused unread
 Role = Literal["prediction", "interval_lower", "interval_upper", "drift_value", "drift_score"]
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # a JSON number, finite
 Dim = Annotated[int, Strict(), Field(gt=0)]
+
+
+Loc = tuple[str | int, ...]
+
+
+def format_loc(loc: Loc) -> str:
+    """`("rows", 3, "close")` -> `rows[3].close`; `()` -> `body`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out or "body"
 
 
 class ArtifactError(ValueError):
@@ -175,7 +188,7 @@ class Spec:
 
 def read(path: Path) -> Spec:
     """The checked metadata of the version directory `path` (ArtifactError if unusable)."""
-    file = path / "metadata.json"
+    file = path / METADATA
     with file.open("rb") as stream:
         size = os.fstat(stream.fileno()).st_size
         text = b"" if size > MAX_METADATA_BYTES else stream.read(MAX_METADATA_BYTES + 1)

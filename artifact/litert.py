@@ -19,18 +19,35 @@ import contextlib
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from service.core.artifact import ArtifactError
-from service.core.inference import Outputs, bucket_for, pad_to
+from artifact.metadata import TFLITE, ArtifactError
 
-FILE = "model.tflite"
+FILE = TFLITE  # the file this runs, in every version directory that has one
+
 SIGNATURE = "serving_default"
 BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # 256: one request's most windows
 _announced = threading.Event()  # LiteRT printed its one line about the CPU delegate
+
+
+def bucket_for(n: int, buckets: Iterable[int]) -> int | None:
+    """The smallest bucket holding `n` windows, or None if `n` exceeds them all."""
+    return next((b for b in sorted(buckets) if b >= n), None)
+
+
+def pad_to(batch: np.ndarray, size: int) -> np.ndarray:
+    """`batch` grown to `size` rows by repeating its last window (never a zero window,
+    which a scale-free model would divide by); the extra rows' outputs are dropped."""
+    if len(batch) == size:
+        return batch
+    return batch[np.minimum(np.arange(size), len(batch) - 1)]
+
+
+Outputs = dict[str, np.ndarray]  # output name -> (batch, ...) array
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.core import scorecard
+from artifact import scorecard
 
 
 def target(task: str, x: np.ndarray) -> np.ndarray:
