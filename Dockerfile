@@ -23,13 +23,14 @@ RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --only-binary=:all: --no-deps --require-hashes -r /tmp/no-deps.txt \
  && /opt/venv/bin/python -c "import tensorflow_serving.apis.prediction_service_pb2_grpc, tritonclient.grpc.service_pb2_grpc, grpc_health.v1.health" \
  && rm -rf /opt/venv/lib/python3.11/site-packages/tensorflow/include
-# The app and its models, root-owned and not writable by anyone else.
+# The app, the artifact contract it reads and its models, root-owned, read-only for others.
+COPY artifact /app/artifact
 COPY service /app/service
 COPY models /app/models
-RUN python3 -m compileall -q /app/service \
+RUN python3 -m compileall -q /app/artifact /app/service \
  && chmod -R u=rwX,go=rX /app
 
-# ---- runtime: the venv, service/ and models/ only ----
+# ---- runtime: the venv, artifact/, service/ and models/ only ----
 FROM ${BASE_IMAGE}
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent app
 COPY --from=build /opt/venv /opt/venv
