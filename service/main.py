@@ -21,9 +21,10 @@ from service.api.kserve import routes as kserve
 from service.api.native import evaluate, models, predict
 from service.api.tfserving import routes as tfserving
 from service.core import inference, loader, metrics
+from service.core.batching import Options as BatchOptions
 from service.core.lifecycle import Lifecycle
 from service.core.logs import configure_logging
-from service.core.registry import BatchOptions, Loader, Registry
+from service.core.registry import Loader, Registry
 from service.core.reload import watching
 from service.core.repository import Repository
 from service.settings import Settings, api_key, get_settings
@@ -46,9 +47,9 @@ def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
     )
     batching = BatchOptions(
         settings.batch_max_windows,
-        settings.batch_max_wait_ms,
+        settings.batch_max_wait_ms / 1000,
         settings.batch_queue_size,
-        settings.batch_worker == "loop",
+        settings.batch_worker,
     )
     load = load or partial(loader.load, options=options)
     registry = Registry(Repository(settings.models_dir), load, batching)

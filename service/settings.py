@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.core.batching import DEFAULTS as BATCHING
+
 
 class Settings(BaseSettings):
     """Every knob of the service; each field is read from the env var of the same name."""
@@ -35,13 +37,15 @@ class Settings(BaseSettings):
     tf_inter_op_threads: int = Field(1, ge=0)  # TF_INTER_OP_THREADS: concurrent ops; 0 = TF's
     inference_xla: bool = False  # INFERENCE_XLA: jit_compile the models, padded to the buckets
     inference_buckets: tuple[int, ...] = (1, 4, 16, 64, 256)  # INFERENCE_BUCKETS: XLA batch sizes
-    batch_max_windows: int = Field(256, gt=0)  # BATCH_MAX_WINDOWS: windows merged into one call
-    batch_max_wait_ms: float = Field(0.0, ge=0)  # BATCH_MAX_WAIT_MS: longest wait for company
+    batch_max_windows: int = Field(
+        BATCHING.max_windows, gt=0
+    )  # BATCH_MAX_WINDOWS: windows merged into one call
+    batch_max_wait_ms: float = Field(BATCHING.max_wait_s * 1000, ge=0)
     # BATCH_WORKER: where model calls run: "loop", the event loop's thread, once a turn for all
     # the requests of that turn (no thread hand-off; fastest on 2 cores); "thread", a worker
     # thread per model that also waits BATCH_MAX_WAIT_MS for company (docs/performance.md)
-    batch_worker: Literal["loop", "thread"] = "loop"
-    batch_queue_size: int = Field(1024, gt=0)  # BATCH_QUEUE_SIZE: queued requests per model; 429
+    batch_worker: Literal["loop", "thread"] = BATCHING.worker
+    batch_queue_size: int = Field(BATCHING.queue_size, gt=0)
 
     # The HTTP server of `python -m service` (docs/limits.md)
     max_url_bytes: int = Field(8 << 10, gt=0)  # MAX_URL_BYTES: longer request targets get 414

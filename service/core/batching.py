@@ -1,20 +1,26 @@
 """Dynamic micro-batching: concurrent requests for one model merged into one model call.
 
-One `Batcher` per model name. By default (BATCH_WORKER=loop) the model calls run on the
-event loop's own thread: what one turn of the loop submitted is cut into calls at the end
-of that turn, so requests parsed together share a call at no added wait, and there is no
-hand-off to another thread and back. With BATCH_WORKER=thread a dedicated worker thread
-takes the oldest request from a bounded queue, adds whatever else is queued for the same
-model object, waiting for more at most until the oldest request has been queued
-`max_wait_s`, and runs one call on the concatenated windows. Either way each request gets
-its own rows back, in order, and a request's own windows are never split: one larger than
-`max_windows` goes through alone, in one call.
+One `Batcher` per model name, configured by one `Options` (whose defaults Settings reads:
+BATCH_MAX_WINDOWS, BATCH_MAX_WAIT_MS, BATCH_QUEUE_SIZE, BATCH_WORKER). By default
+(BATCH_WORKER=loop) the model calls run on the event loop's own thread: what one turn of the
+loop submitted is cut into calls at the end of that turn, so requests parsed together share
+a call at no added wait, and there is no hand-off to another thread and back. With
+BATCH_WORKER=thread a dedicated worker thread takes the oldest request from a bounded queue,
+adds whatever else is queued for the same model object, waiting for more at most until the
+oldest request has been queued `max_wait_s`, and runs one call on the concatenated windows.
+Either way each request gets its own rows back, in order, and a request's own windows are
+never split: one larger than `max_windows` goes through alone, in one call.
 
 Each queued item carries the serving function of the version it was resolved with, and a
 call only merges items of the same one: when hot reload swaps a new version in, queued and
 running requests finish on the version they started with, the next ones use the new one.
 The batcher is attached to each version when it loads (service.core.registry), one per
 model name, so a new version keeps its name's queue and worker.
+
+`lstm_model_queue_depth` reads `peak()`: the most requests that waited at once for a model
+call since the previous scrape. In the loop mode a queue only exists within one turn of the
+loop (a scrape never sees one), so a current length would always read 0 there; the peak moves
+in both modes.
 """
 
 import asyncio
@@ -24,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -47,25 +53,31 @@ class Item:
     queued_at: float = field(default_factory=time.monotonic)
 
 
+@dataclass(frozen=True)
+class Options:
+    """How a model's requests share calls: the one set of defaults (Settings reads them)."""
+
+    max_windows: int = 256  # windows merged into one call (256: one request's most windows)
+    max_wait_s: float = 0.0  # worker mode: longest a request waits for company
+    queue_size: int = 1024  # requests waiting per model; one more is refused (429)
+    worker: Literal["loop", "thread"] = "loop"  # where calls run (docs/performance.md)
+
+
+DEFAULTS = Options()
 _STOP = object()
 
 
 class Batcher:
-    """The queue and worker thread of one model name."""
+    """The requests waiting for one model name's calls, and where those calls run."""
 
     def __init__(
-        self,
-        name: str,
-        max_windows: int = 64,
-        max_wait_s: float = 0.0,
-        queue_size: int = 1024,
-        clock: Callable[[], float] = time.monotonic,
-        in_loop: bool = False,
+        self, name: str, options: Options = DEFAULTS, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.name, self.max_windows, self.max_wait_s = name, max_windows, max_wait_s
-        self.in_loop = in_loop
+        self.name, self.max_windows, self.max_wait_s = name, options.max_windows, options.max_wait_s
+        self.in_loop = options.worker == "loop"
         self.clock = clock
-        self.queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.most_waiting = 0  # the peak since the last scrape (`peak()`)
+        self.queue: queue.Queue = queue.Queue(maxsize=options.queue_size)
         self.carry: Item | None = None  # taken from the queue but left for the next call
         self.pending: list[Item] = []  # submitted in this turn of the event loop, not queued yet
         self.thread: threading.Thread | None = None
@@ -82,6 +94,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         item = Item(serve, batch, loop.create_future(), loop, self.clock())
         self.pending.append(item)
+        self.most_waiting = max(self.most_waiting, self.queue.qsize() + len(self.pending))
         if len(self.pending) == 1:  # the first of this turn: hand them all over at its end
             loop.call_soon(self._flush)
         return await item.future
@@ -92,9 +105,16 @@ class Batcher:
         loop = asyncio.get_running_loop()
         item = Item(serve, batch, loop.create_future(), loop, self.clock())
         self.pending.append(item)
+        self.most_waiting = max(self.most_waiting, len(self.pending))
         if len(self.pending) == 1:
             loop.call_soon(self._run_in_loop)
         return await item.future
+
+    def peak(self) -> int:
+        """The most requests that waited at once since the last call of this (then reset)."""
+        waiting = self.queue.qsize() + len(self.pending)
+        peak, self.most_waiting = max(self.most_waiting, waiting), waiting
+        return peak
 
     def _run_in_loop(self) -> None:
         """At the end of this turn of the event loop: the model calls for what it submitted,

@@ -88,7 +88,7 @@ class RegistryState(Collector):
 
     - `lstm_model_loaded{model, version} 1` for every model version being served;
     - `lstm_model_rejected{model, version} 1` for a newest version that was refused;
-    - `lstm_model_queue_depth{model}`: requests waiting in the model's micro-batcher.
+    - `lstm_model_queue_depth{model}`: the most requests that waited at once since the last scrape.
 
     `state()` returns `(served {name: version}, rejected {name: version}, depth {name: n})`.
     """
@@ -101,7 +101,9 @@ class RegistryState(Collector):
         yield _gauge("lstm_model_loaded", "1 for each model version being served.", served)
         yield _gauge("lstm_model_rejected", "1 for each newest version refused.", rejected)
         queue = GaugeMetricFamily(
-            "lstm_model_queue_depth", "Requests waiting for a model call.", labels=["model"]
+            "lstm_model_queue_depth",
+            "Most requests waiting at once for a model call since the previous scrape.",
+            labels=["model"],
         )
         for name, n in sorted(depth.items()):
             queue.add_metric([name], n)

@@ -20,20 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from artifact.metadata import Spec
-from service.core.batching import Batcher, Serve
+from service.core.batching import DEFAULTS as BATCHING
+from service.core.batching import Batcher, Options, Serve
 from service.core.errors import ModelNotFound, ModelUnavailable, VersionNotFound
 from service.core.repository import Repository, fingerprint
 
 log = logging.getLogger(__name__)
 Loader = Callable[[Path], tuple[Spec, Serve]]  # a version directory -> its spec and graph
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    max_windows: int = 256
-    max_wait_ms: float = 0.0
-    queue_size: int = 1024
-    in_loop: bool = True  # model calls on the event loop's thread (service.core.batching)
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +70,7 @@ class VersionState:
 
 
 class Registry:
-    def __init__(self, repository: Repository, load: Loader, batching: BatchOptions) -> None:
+    def __init__(self, repository: Repository, load: Loader, batching: Options = BATCHING) -> None:
         self.repository, self.load, self.batching = repository, load, batching
         self.models: dict[str, Model] = {}
         self.failed: dict[str, str] = {}
@@ -152,10 +145,7 @@ class Registry:
         spec, serve = self.load(self.repository.path(name, version))
         batcher = self.batchers.get(name)
         if batcher is None:
-            b = self.batching
-            batcher = Batcher(
-                name, b.max_windows, b.max_wait_ms / 1000, b.queue_size, in_loop=b.in_loop
-            )
+            batcher = Batcher(name, self.batching)
             self.batchers[name] = batcher
         model = Model(name, version, spec, serve, batcher)
         log.info("loaded %s version %d in %.2f s", name, version, time.perf_counter() - started)
@@ -214,7 +204,7 @@ class Registry:
     def gauges(self) -> tuple[dict, dict, dict]:
         served = {n: m.version for n, m in self.models.items()}
         rejected = {n: max(why) for n, why in self.rejected.items()}  # the newest refused
-        depth = {n: b.queue.qsize() for n, b in self.batchers.items()}
+        depth = {n: b.peak() for n, b in self.batchers.items()}
         return served, rejected, depth
 
 

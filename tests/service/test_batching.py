@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from service.core.batching import Batcher, Item
-from service.core.registry import BatchOptions, Registry
+from service.core.batching import Batcher, Item, Options
+from service.core.registry import Registry
 from service.core.repository import Repository
 from service.main import build_registry
 from service.settings import Settings
@@ -59,7 +59,7 @@ async def run_while_busy(batcher: Batcher, model: GatedModel, requests: list[np.
 
 
 def test_concurrent_requests_merge_into_one_call_in_order():
-    model, batcher = GatedModel(), Batcher("fake", max_windows=64)
+    model, batcher = GatedModel(), Batcher("fake", Options(max_windows=64, worker="thread"))
     requests = [windows(0, 1), windows(1000, 3), windows(2000, 2)]
     results = asyncio.run(run_while_busy(batcher, model, requests))
     assert [len(c) for c in model.calls] == [1, 6]  # the blocked first call, then one merged
@@ -70,7 +70,7 @@ def test_concurrent_requests_merge_into_one_call_in_order():
 
 
 def test_merging_stops_at_max_windows_and_never_splits_a_request():
-    model, batcher = GatedModel(), Batcher("fake", max_windows=4)
+    model, batcher = GatedModel(), Batcher("fake", Options(max_windows=4, worker="thread"))
     requests = [windows(0, 3), windows(100, 2), windows(200, 9), windows(500, 1)]
     results = asyncio.run(run_while_busy(batcher, model, requests))
     assert [len(c) for c in model.calls] == [1, 3, 2, 9, 1]  # 9 > max_windows: alone, whole
@@ -82,7 +82,7 @@ def test_merging_stops_at_max_windows_and_never_splits_a_request():
 def test_requests_for_different_versions_are_never_merged():
     old, new = GatedModel(), GatedModel()
     new.release.set()
-    batcher = Batcher("fake", max_windows=64)
+    batcher = Batcher("fake", Options(max_windows=64, worker="thread"))
 
     async def scenario():
         first = asyncio.ensure_future(batcher.submit(old, windows(0, 1)))
@@ -118,21 +118,21 @@ def item_queued_at(t: float) -> Item:
 
 def test_waits_for_company_only_until_the_oldest_request_s_bound():
     now = [10.004]
-    batcher = Batcher("fake", max_wait_s=0.010, clock=lambda: now[0])
+    batcher = Batcher("fake", Options(max_wait_s=0.010, worker="thread"), clock=lambda: now[0])
     batcher.queue, batcher.carry = RecordingQueue(), item_queued_at(10.0)
     assert len(batcher.take()) == 1  # nobody came: it goes alone
     assert batcher.queue.timeouts == [pytest.approx(0.006)]  # 10.0 + 0.010 - 10.004
 
 
 def test_a_request_past_its_bound_does_not_wait_at_all():
-    batcher = Batcher("fake", max_wait_s=0.010, clock=lambda: 11.0)
+    batcher = Batcher("fake", Options(max_wait_s=0.010, worker="thread"), clock=lambda: 11.0)
     batcher.queue, batcher.carry = RecordingQueue(), item_queued_at(10.0)
     assert len(batcher.take()) == 1
     assert batcher.queue.timeouts == [0.0]  # a non-blocking look at the queue only
 
 
 def test_the_default_never_waits_for_company():
-    batcher = Batcher("fake", clock=lambda: 10.0)
+    batcher = Batcher("fake", Options(worker="thread"), clock=lambda: 10.0)
     batcher.queue, batcher.carry = RecordingQueue(), item_queued_at(10.0)
     batcher.take()
     assert batcher.queue.timeouts == [0.0]
@@ -148,7 +148,7 @@ def test_a_model_error_reaches_every_caller_and_the_worker_goes_on():
         return {"y": batch}
 
     async def scenario():
-        batcher = Batcher("fake")
+        batcher = Batcher("fake", Options(worker="thread"))
         with pytest.raises(ValueError, match="boom"):
             await batcher.submit(flaky, windows(0, 1))
         result = await batcher.submit(flaky, windows(5, 1))
@@ -161,7 +161,7 @@ def test_a_model_error_reaches_every_caller_and_the_worker_goes_on():
 def test_a_new_version_keeps_the_name_s_batcher(fake_models_dir):
     spec = spec_of(fake_models_dir, "sine")
     registry = Registry(Repository(fake_models_dir), lambda path: (spec, lambda b: {}),
-                        BatchOptions())  # fmt: skip
+                        Options())  # fmt: skip
     registry.install(registry.load_version("sine", 1))
     batcher = registry.model("sine").batcher
     registry.install(registry.load_version("sine", 2))  # what hot reload does
@@ -177,7 +177,7 @@ def test_batched_results_equal_unbatched_inference(models_dir):
             calls.append(len(batch))
             return model.serve(batch)
 
-        batcher = Batcher(model.name, max_windows=256, max_wait_s=0.05)
+        batcher = Batcher(model.name, Options(max_windows=256, max_wait_s=0.05, worker="thread"))
         results = await asyncio.gather(*(batcher.submit(counting, r) for r in requests))
         batcher.stop()
         return results
@@ -232,7 +232,7 @@ def test_in_loop_requests_of_one_turn_share_one_call_in_order():
         return {"y": batch * 2}
 
     async def main():
-        batcher = Batcher("fake", max_windows=64, in_loop=True)
+        batcher = Batcher("fake", Options(max_windows=64, worker="loop"))
         requests = [windows(0, 1), windows(1000, 3), windows(2000, 2)]
         return await asyncio.gather(*(batcher.submit(serve, r) for r in requests)), requests
 
@@ -244,7 +244,7 @@ def test_in_loop_requests_of_one_turn_share_one_call_in_order():
 
 def test_in_loop_more_requests_in_one_turn_than_the_queue_holds_is_429():
     async def main():
-        batcher = Batcher("fake", max_windows=64, queue_size=2, in_loop=True)
+        batcher = Batcher("fake", Options(max_windows=64, queue_size=2, worker="loop"))
         serve = lambda batch: {"y": batch}  # noqa: E731
         return await asyncio.gather(
             *(batcher.submit(serve, windows(0, 1)) for _ in range(3)), return_exceptions=True
@@ -262,9 +262,48 @@ def test_in_loop_calls_never_exceed_max_windows_nor_split_a_request():
         return {"y": batch}
 
     async def main():
-        batcher = Batcher("fake", max_windows=4, in_loop=True)
+        batcher = Batcher("fake", Options(max_windows=4, worker="loop"))
         sizes = [3, 1, 2, 5, 1]
         await asyncio.gather(*(batcher.submit(serve, windows(0, n)) for n in sizes))
 
     asyncio.run(main())
     assert calls == [4, 2, 5, 1]
+
+
+def test_defaults_are_the_settings_defaults():
+    """One set of defaults: what a Batcher gets unconfigured is what the service runs with."""
+    settings, batcher = Settings(), Batcher("fake")
+    assert batcher.max_windows == settings.batch_max_windows
+    assert batcher.queue.maxsize == settings.batch_queue_size
+    assert batcher.in_loop == (settings.batch_worker == "loop")
+    assert batcher.max_wait_s * 1000 == pytest.approx(settings.batch_max_wait_ms)
+
+
+def test_in_loop_peak_counts_the_requests_of_one_turn_then_resets():
+    async def main():
+        batcher = Batcher("fake", Options(worker="loop"))
+        serve = lambda batch: {"y": batch}  # noqa: E731
+        await asyncio.gather(*(batcher.submit(serve, windows(0, 1)) for _ in range(5)))
+        return batcher.peak(), batcher.peak()
+
+    assert asyncio.run(main()) == (5, 0)
+
+
+def test_worker_peak_counts_the_queued_requests():
+    model, batcher = GatedModel(), Batcher("fake", Options(worker="thread"))
+    peaks = []
+
+    async def main():
+        first = asyncio.ensure_future(batcher.submit(model, windows(-100, 1)))
+        await until(model.entered.is_set, "the first call started")
+        tasks = [asyncio.ensure_future(batcher.submit(model, windows(0, 1))) for _ in range(3)]
+        await until(lambda: batcher.queue.qsize() == 3, "all requests queued")
+        peaks.append(batcher.peak())
+        model.release.set()
+        await asyncio.gather(first, *tasks)
+        batcher.stop()
+        peaks.extend((batcher.peak(), batcher.peak()))
+
+    asyncio.run(main())
+    # the three still waited when the interval after the first scrape began; then none did
+    assert peaks == [3, 3, 0]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from service.core import evaluation
-from service.core.batching import Batcher
+from service.core.batching import Batcher, Options
 from tests.service.checks import assert_error
 from tests.service.in_memory import client_with, outputs
 from tests.service.test_stock import make_rows
@@ -185,7 +185,7 @@ def test_with_model_calls_on_the_event_loop_a_prediction_goes_between_evaluate_c
     """In the default mode the model calls run on the event loop: a prediction submitted while
     the evaluate's first chunk is being computed is called before the evaluate's second chunk."""
     calls = []
-    batcher = Batcher("stock", max_windows=evaluation.CHUNK, in_loop=True)
+    batcher = Batcher("stock", Options(max_windows=evaluation.CHUNK, worker="loop"))
     model = SimpleNamespace(spec=SimpleNamespace(prediction="prediction"))
 
     async def predict(batch):
