@@ -138,6 +138,9 @@ def test_a_rerun_keeps_an_answer_within_the_tolerance_and_rewrites_one_beyond_it
     other_cpu = {"statistic": 0.11139012, "version": 4}
     assert not docs.rewrite(doc, {example: (200, other_cpu)}, {}, {})
     assert doc.read_text() == "\n".join(page) + "\n"
+    cut = docs.Example(doc, 0, "GET", "/x", keys=("statistic",))  # the marker now shows less
+    assert docs.rewrite(doc, {cut: (200, other_cpu)}, {}, {})
+    assert docs.shown_pair(cut)[1] == docs.render({"statistic": 0.11139, "...": "..."})
     retrained = {"statistic": 0.0931, "version": 5}
     assert docs.rewrite(doc, {example: (200, retrained)}, {}, {})
     assert docs.shown_pair(example)[1] == docs.render(retrained)
