@@ -8,7 +8,11 @@ PORT   ?= 8000
 # readable log lines for `make serve`; the service itself defaults to JSON lines
 LOG_FORMAT ?= text
 
-.PHONY: install serve test soak bench lint format models report examples container-test clean
+.PHONY: help install serve test soak bench lint format models report examples container-test clean
+.DEFAULT_GOAL := help
+
+help:  ## list the targets and what each does (from the comments in this file)
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/.installed: pyproject.toml requirements/no-deps.txt requirements/test-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +24,9 @@ $(BIN)/.installed: pyproject.toml requirements/no-deps.txt requirements/test-no-
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/test-no-deps.txt
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed  ## create .venv and install the project into it (the targets that use it do this first)
 
-serve: install  ## serve the committed models on http://$(HOST):$(PORT)
+serve: install  ## serve the committed models on http://127.0.0.1:8000 (HOST=, PORT= change it)
 	LOG_FORMAT=$(LOG_FORMAT) $(BIN)/python -m service --host $(HOST) --port $(PORT)
 
 test: install  ## the default test run (the README says how long it takes)
@@ -35,11 +39,11 @@ bench: install  ## req/s, p50/p99 of the service vs bare FastAPI, its ceiling an
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
-lint: install
+lint: install  ## ruff check and ruff format --check, as CI runs them
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install  ## fix what ruff can and reformat the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -55,5 +59,5 @@ examples: install  ## send every request the docs show to the app; rewrite the a
 container-test:  ## build the image, run it on 127.0.0.1 and check its answers (docker, else podman)
 	scripts/container-test
 
-clean:
+clean:  ## remove .venv and the tools' caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

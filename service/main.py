@@ -97,7 +97,7 @@ def create_app(
     )
     docs.install(app)
     errors.install(app)
-    openapi.install(app)
+    openapi.install(app, settings.models_dir)
     protocols = (tfserving.router, kserve.router, kserve_infer.router)
     for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)

@@ -35,8 +35,16 @@ def bounded(body: bytes, limits: dict[bytes, int], loc: tuple, what: str) -> byt
     for delimiter, limit in limits.items():
         found = body.count(delimiter)
         if found > limit:
-            raise InputError(loc, f"{what} (the body holds {found} '{delimiter.decode()}')")
+            raise InputError(loc, what + _counted(delimiter, found, loc))
     return body
+
+
+def _counted(delimiter: bytes, found: int, loc: tuple) -> str:
+    """What the count says: under a list field of objects (stock's rows), every '{' but the
+    body's own opens one item, so the message counts items; else the delimiter itself."""
+    if delimiter == b"{" and loc:
+        return f", got {found - 1}"
+    return f" (the body holds {found} '{delimiter.decode()}')"
 
 
 def parse(model: type[M], body: bytes) -> M:

@@ -1,16 +1,29 @@
-"""Request bodies the routes parse themselves, documented in OpenAPI as if FastAPI parsed them.
+"""Request bodies the routes parse themselves, documented in OpenAPI as if FastAPI parsed them,
+and an example for every path parameter and for the evaluate body, so "Try it out" on /docs
+answers as it is.
 
 The prediction routes read their body with one pydantic-core call (service.api.body) instead
 of FastAPI's decode-then-validate; `json_body(Model)` puts the model's schema back into the
 route's OpenAPI entry, and `install` adds the schemas to the document's components.
 """
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from service import examples
+from service.core.repository import Repository
+
 _BODIES: dict[str, type[BaseModel]] = {}  # schema name -> request model, filled at import
+EVALUATE = "/models/{name}/evaluate"
+# evaluate's body depends on the model: one named example per model, the first one shown
+EVALUATE_EXAMPLES = {
+    "sine": examples.EVALUATE_SINE,
+    "classify": examples.EVALUATE_CLASSIFY,
+    "stock": {"rows": examples.EVALUATE_ROWS},
+}
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -20,7 +33,9 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, models_dir: Path | None = None) -> None:
+    """The document with the request bodies' schemas and the examples; a path's `version`
+    example is the newest version of its model under `models_dir`, when given."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -32,6 +47,32 @@ def install(app: FastAPI) -> None:
                 for sub, definition in found.pop("$defs", {}).items():
                     components.setdefault(sub, definition)
                 components[name] = found
+            newest = {}
+            if models_dir is not None:
+                newest = {n: v[0] for n, v in Repository(models_dir).listing().items() if v}
+            add_examples(schema, newest)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def add_examples(schema: dict[str, Any], newest: dict[str, int]) -> None:
+    """Path parameters get examples that fit their route: the TF Serving and Open Inference
+    Protocol bodies' examples are sine windows, so a route with a body names sine, one
+    without names stock; evaluate offers one example per model, the same names for `name`
+    and for the body, so picking one in both lists sends a matching pair."""
+    for path, item in schema.get("paths", {}).items():
+        for operation in item.values():
+            if path == EVALUATE:
+                content = operation["requestBody"]["content"]["application/json"]
+                content["examples"] = {k: {"value": v} for k, v in EVALUATE_EXAMPLES.items()}
+            model = "sine" if "requestBody" in operation else "stock"
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "path":
+                    continue
+                if parameter["name"] == "name" and path == EVALUATE:
+                    parameter["examples"] = {k: {"value": k} for k in EVALUATE_EXAMPLES}
+                elif parameter["name"] == "name":
+                    parameter["example"] = model
+                elif parameter["name"] == "version" and model in newest:
+                    parameter["example"] = newest[model]

@@ -23,6 +23,16 @@ def test_stock_refuses_more_rows_than_a_request_holds_before_parsing(client):
     assert_error(client.post("/predict/stock", content=body, headers=JSON), 422, "rows: must hold")
 
 
+@pytest.mark.parametrize(
+    ("route", "rows", "most"),
+    [("/predict/stock", 276, 275), ("/models/stock/evaluate", 5001, 5000)],
+)
+def test_a_refused_count_of_rows_is_said_in_rows(client, route, rows, most):
+    body = json.dumps({"rows": [{}] * rows}).encode()
+    response = client.post(route, content=body, headers=JSON)
+    assert_error(response, 422, f"rows: must hold at most {most} rows, got {rows}")
+
+
 def test_tf_serving_refuses_a_body_of_one_value_windows_before_parsing(client):
     body = b'{"instances": [' + b"[0]," * 200_000 + b"[0]]}"
     response = client.post("/v1/models/sine:predict", content=body, headers=JSON)
