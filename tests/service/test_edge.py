@@ -216,3 +216,41 @@ def test_the_log_says_what_was_sent(fake_models_dir, tmp_path):
     log = proc.stdout.read()
     assert "400 to 127.0.0.1:" in log and "Invalid character in chunk size" in log
     assert "408 to 127.0.0.1:" in log and "BODY_TIMEOUT_S" in log
+
+
+# -- behind a proxy that strips a path prefix --------------------------------------------
+
+
+def proxied(port: int, method: str, path: str, body: bytes = b"", key: str | None = None):
+    """What a proxy serving the service under /lstm forwards: the path without the prefix."""
+    assert path.startswith("/lstm/")
+    head = f"{method} {path.removeprefix('/lstm')} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if key:
+        head += f"Authorization: Bearer {key}\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return post(port, head + "Connection: close\r\n", body)[0]
+
+
+def test_behind_a_path_prefix_proxy_hot_routes_answer_and_the_key_holds(fake_models_dir, tmp_path):
+    models = copy_models(fake_models_dir, tmp_path, ["sine"])
+    proc, port = start(models, {"API_KEY": "k", "ROOT_PATH": "/lstm"})
+    try:
+        assert proxied(port, "POST", "/lstm/predict/sine", BODY, key="k").status == 200
+        assert proxied(port, "POST", "/lstm/predict/sine", BODY).status == 401
+        v2 = {"inputs": [{"name": "window", "shape": [1, 20], "datatype": "FP32", "data": SINE_X}]}
+        answer = proxied(port, "POST", "/lstm/v2/models/sine/infer", json.dumps(v2).encode(), "k")
+        assert answer.status == 200, answer
+        assert proxied(port, "GET", "/lstm/health/live").status == 200  # probes: no key
+        assert proxied(port, "GET", "/lstm/models", key="k").status == 200
+    finally:
+        stop(proc)
+
+
+def test_an_idle_keep_alive_connection_closes_after_timeout_keep_alive(port):
+    with connect(port) as sock:
+        sock.sendall(f"{HEAD}Content-Length: {len(BODY)}\r\n\r\n".encode() + BODY)
+        assert read_response(sock).status == 200
+        answered = time.monotonic()
+        assert closed(sock)  # EOF, no bytes: uvicorn's own timer
+        assert 5 <= time.monotonic() - answered < 8  # --timeout-keep-alive's default, 5 s
