@@ -253,4 +253,26 @@ def test_an_idle_keep_alive_connection_closes_after_timeout_keep_alive(port):
         assert read_response(sock).status == 200
         answered = time.monotonic()
         assert closed(sock)  # EOF, no bytes: uvicorn's own timer
-        assert 5 <= time.monotonic() - answered < 8  # --timeout-keep-alive's default, 5 s
+X
+
+
+@pytest.mark.parametrize("algorithm", ["gzip", "deflate"])
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
+def test_tritonclient_compressed_requests_answer_as_plain_ones(port, algorithm, binary):
+    """tritonclient's `request_compression_algorithm`, JSON and binary tensor data."""
+    import numpy as np
+    import tritonclient.http as triton
+
+    window = np.asarray([SINE_X], dtype=np.float32)  # (1, 20)
+    client = triton.InferenceServerClient(f"127.0.0.1:{port}")
+    try:
+        answers = []
+        for compression in (None, algorithm):
+            tensor = triton.InferInput("window", list(window.shape), "FP32")
+            tensor.set_data_from_numpy(window, binary_data=binary)
+            result = client.infer("sine", [tensor], request_compression_algorithm=compression)
+            answers.append(result.as_numpy("y"))
+    finally:
+        client.close()
+    assert answers[0].shape == answers[1].shape == (1, 20, 1)
+    np.testing.assert_array_equal(answers[1], answers[0])  # the same model call's bytes
