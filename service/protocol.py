@@ -89,7 +89,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, limits: Limits, lifecycle: Lifecycle, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits, self.lifecycle = limits, lifecycle
-        self.limit_concurrency = None  # uvicorn's plain-text 503 off: ours is JSON
         self.head_started = False  # a request began; its headers are not complete yet
         self.in_body = False
         self.heads = 0  # request heads completed on this connection

@@ -9,6 +9,7 @@ read.
 """
 
 import zlib
+from collections.abc import Sequence
 
 NAMES = ("gzip", "deflate", "identity")
 
@@ -17,7 +18,7 @@ class Undecodable(ValueError):
     """A body that is not what its Content-Encoding says (400)."""
 
 
-def tokens(values: list[bytes]) -> list[bytes]:
+def tokens(values: Sequence[bytes]) -> list[bytes]:
     """The codings of every line of a list-valued header, in order, lower case."""
     found = []
     for value in values:
@@ -39,7 +40,7 @@ def _deflate(body: bytes) -> "zlib._Decompress":
 DECODERS = {b"gzip": _gzip, b"x-gzip": _gzip, b"deflate": _deflate, b"identity": None}
 
 
-def decoded(body: bytes, codings: list[bytes], limit: int) -> bytes | None:
+def decoded(body: bytes, codings: Sequence[bytes], limit: int) -> bytes | None:
     """The body with its codings undone, last applied first; None once it passes `limit`."""
     for name in reversed(tokens(codings)):
         make = DECODERS[name]

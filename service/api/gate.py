@@ -18,6 +18,7 @@ import hmac
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +87,8 @@ class Gate:
             return await startup.refusing(self.app, scope, receive, send)
         rid = auth = length = ctype = clash = None
         auths, hosts, preflight, origin = 0, 0, False, False
-        transfer: list[bytes] = []  # every line of a list-valued header, in order
-        codings: list[bytes] = []
+        transfer: tuple[bytes, ...] = ()  # every line of a list-valued header, in order
+        codings: tuple[bytes, ...] = ()  # (the empty tuple costs no allocation)
         for name, value in scope["headers"]:  # one pass over the headers
             if name == _ID_HEADER:
                 rid = value
@@ -104,9 +105,9 @@ class Gate:
                     clash = "Content-Type"
                 ctype = value
             elif name == b"transfer-encoding":
-                transfer.append(value)
+                transfer += (value,)
             elif name == b"content-encoding":
-                codings.append(value)
+                codings += (value,)
             elif name == b"access-control-request-method":
                 preflight = True
             elif name == b"origin":
@@ -222,7 +223,7 @@ def _route_path(scope: Scope) -> str:
 
 
 def _unreadable(
-    clash: str | None, hosts: int, version: str, transfer: list[bytes], codings: list[bytes]
+    clash: str | None, hosts: int, version: str, transfer: Sequence[bytes], codings: Sequence[bytes]
 ) -> Any:
     """The refusal of a request whose headers cannot be read one way (RFC 9112 3.2, 6.1, 6.3;
     RFC 9110 8.4, 15.5.16), or None."""
