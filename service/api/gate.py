@@ -228,7 +228,7 @@ def _unreadable(
     """The refusal of a request whose headers cannot be read one way (RFC 9112 3.2, 6.1, 6.3;
     RFC 9110 8.4, 15.5.16), or None."""
     if clash is not None:
-        message = f"{clash} is given twice with different values: send it once"
+        message = f"send one {clash} header: it is given twice with different values"
         return _closing(encode(error_body(message), 400))
     if hosts > 1 or (hosts == 0 and version == "1.1"):
         message = "send one Host header" if hosts else "an HTTP/1.1 request must send Host"
