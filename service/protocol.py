@@ -15,12 +15,12 @@ On shutdown a request that has arrived, even if only the kernel has read it, is 
 
 No uvicorn setting does any of this (`limit_concurrency` answers a plain-text 503,
 `h11_max_incomplete_event_size` bounds only the h11 protocol's head, and nothing bounds
-a head's or a body's time), so the class is passed as uvicorn documents a custom one,
-`Config(http=...)`, and reaches into what uvicorn's own class keeps (uvicorn 0.54-0.55,
+a head's or a body's time), so the class is passed where uvicorn's `Config(http=...)`
+takes a protocol class (`type[asyncio.Protocol]`), and reaches into what uvicorn's own class keeps (uvicorn 0.54-0.55,
 httptools 0.9): the parser callbacks it extends, `shutdown`, `self.parser`, `self.cycle`
 (`keep_alive`, `response_complete`, `response_started`, `disconnected`, `body`,
 `message_event`), `self.pipeline`, `self.connections`, `self.tasks`, `self.flow`,
-`self.server_state.default_headers`, `_unset_keepalive_if_required` and `STATUS_LINE`.
+`self.server_state.default_headers` and `_unset_keepalive_if_required`.
 tests/service/test_server_limits.py and test_shutdown.py fail if any of them changes.
 """
 
@@ -31,10 +31,11 @@ import struct
 import termios
 from asyncio import TimerHandle
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.core.lifecycle import Lifecycle
 
@@ -80,7 +81,8 @@ def error_response(status: int, message: str, headers: list[tuple[bytes, bytes]]
         (b"connection", b"close"),
     ]
     lines = [b"%s: %s\r\n" % field for field in fields]
-    return b"".join([STATUS_LINE[status], *lines, b"\r\n", body])
+    status_line = b"HTTP/1.1 %d %s\r\n" % (status, HTTPStatus(status).phrase.encode())
+    return b"".join([status_line, *lines, b"\r\n", body])
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
