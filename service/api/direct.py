@@ -38,7 +38,7 @@ class Table:
 
     def __init__(self) -> None:
         self.fixed: dict[tuple[str, str], Call] = {}
-        self.templates: list[tuple[str, re.Pattern, Call]] = []
+        self.templates: list[tuple[str, str, re.Pattern, Call]] = []  # method, literal start
         self.routes: set[tuple[str, str]] = set()  # (method, path template) of each
 
     @classmethod
@@ -67,15 +67,15 @@ class Table:
                 re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)"
                 for i, part in enumerate(parts)
             )
-            self.templates.append((method, re.compile(pattern), call))
+            self.templates.append((method, parts[0], re.compile(pattern), call))
         return self
 
     def find(self, method: str, path: str) -> tuple[Call, dict[str, str]] | None:
         call = self.fixed.get((method, path))
         if call is not None:
             return call, {}
-        for wanted, pattern, call in self.templates:
-            if wanted == method and (match := pattern.fullmatch(path)) is not None:
+        for wanted, start, pattern, call in self.templates:  # a string test before a regex
+            if wanted == method and path.startswith(start) and (match := pattern.fullmatch(path)):
                 return call, match.groupdict()
         return None
 
