@@ -10,6 +10,7 @@ exit 0 (plain `uvicorn service.main:app` has none of these and exits 143 on SIGT
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 from typing import Any
@@ -27,6 +28,12 @@ def port(text: str) -> int:
     return value
 
 
+def root_path(text: str) -> str:
+    if text and (not text.startswith("/") or text.endswith("/")):
+        raise argparse.ArgumentTypeError(f"{text!r} must start with / and not end with one")
+    return text
+
+
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__.split("\n")[0])
     add = parser.add_argument
@@ -41,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
         help="level of uvicorn's loggers (LOG_LEVEL sets the service's)")  # fmt: skip
     add("--access-log", action=argparse.BooleanOptionalAction, default=True,
         help="one line per request (default: on)")  # fmt: skip
+    add("--root-path", type=root_path, default=os.environ.get("ROOT_PATH", ""), metavar="PATH",
+        help="the prefix a proxy strips, e.g. /lstm (default: ROOT_PATH, else none)")  # fmt: skip
     args = parser.parse_args(argv)
     return Options(
         host=args.host,
@@ -49,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         keep_alive_s=args.timeout_keep_alive,
         log_level=args.log_level,
         access_log=args.access_log,
+        root_path=args.root_path,
     )
 
 

@@ -14,7 +14,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from service import grpc
-from service.api import direct, docs, errors, openapi
+from service.api import docs, errors, openapi
 from service.api.gate import Gate, GateSettings
 from service.api.kserve import infer as kserve_infer
 from service.api.kserve import routes as kserve
@@ -28,6 +28,7 @@ from service.core.registry import Loader, Registry
 from service.core.reload import watching
 from service.core.repository import Repository
 from service.settings import Settings, api_key, get_settings
+from service.startup import NothingToServe
 
 log = logging.getLogger("service")
 
@@ -55,7 +56,8 @@ def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
     registry = Registry(Repository(settings.models_dir), load, batching)
     registry.load_all()
     if not registry.models:
-        raise RuntimeError(f"no loadable model under {settings.models_dir.resolve()}")
+        where = f"MODELS_DIR={str(settings.models_dir)!r}"
+        raise NothingToServe(f"{where}: no model loaded (each model's reason is logged above)")
     return registry
 
 
@@ -101,9 +103,7 @@ def create_app(
     protocols = (tfserving.router, kserve.router, kserve_infer.router)
     for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)
-    hot = direct.Table().add(predict.DIRECT, errors.render)
-    hot.add(kserve_infer.DIRECT, kserve_infer.render_direct)
-    app.add_middleware(Gate, settings=gate, direct=hot)
+    app.add_middleware(Gate, settings=gate, owner=app)  # its hot routes: service.api.direct
     return app
 
 

@@ -3,9 +3,16 @@
 On SIGTERM (or Ctrl+C) readiness turns 503 at once (`Lifecycle.draining`) while requests
 are answered for SHUTDOWN_DELAY_S, each with `Connection: close`; then the server stops
 accepting, answers what it already holds, waits for the requests in flight at most
-`graceful_s` seconds, runs the app's shutdown and exits 0. Relies on uvicorn internals
-(0.54): `Server.handle_exit`, `on_tick`, `shutdown`, `servers`, `lifespan.state`,
-`_captured_signals` and `Config.http_protocol_class`.
+`graceful_s` seconds, runs the app's shutdown and exits 0.
+
+Everything uvicorn offers as a setting is passed as one (`Config(http=..., root_path=...,
+timeout_keep_alive=..., timeout_graceful_shutdown=..., lifespan="on")`; the connection
+class goes where `http` takes a protocol class). Two behaviours have no
+setting and reach into `uvicorn.Server` (0.54-0.55): the delay before it stops accepting
+overrides `handle_exit` and `on_tick` (its signal handler and its once-a-tick check); the
+shutdown that accepts the connections the kernel already completed overrides `shutdown`
+and reads `servers`, `lifespan.state` and `config.http_protocol_class` to build their
+protocol as uvicorn does. tests/service/test_shutdown.py fails if any of them changes.
 """
 
 import asyncio
@@ -38,6 +45,7 @@ class Options:
     keep_alive_s: int = 5
     log_level: str | None = None
     access_log: bool = True
+    root_path: str = ""  # the path prefix a proxy strips before it forwards (uvicorn's name)
 
 
 def limits(settings: Settings) -> Limits:
@@ -46,6 +54,8 @@ def limits(settings: Settings) -> Limits:
         settings.max_header_bytes,
         settings.header_timeout_s,
         settings.max_connections,
+        settings.body_timeout_s,
+        settings.max_body_bytes,
     )
 
 
@@ -62,7 +72,6 @@ class Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.lifecycle.begin_drain()  # a plain flag: safe in a signal handler
         if self.stop_at is None and self.delay_s > 0 and not self.should_exit:
-            self._captured_signals.append(sig)  # re-raised after the drain, like uvicorn's
             self.stop_at = time.monotonic() + self.delay_s
             return
         super().handle_exit(sig, frame)  # a second signal ends the delay
@@ -129,6 +138,7 @@ def config(app: Any, settings: Settings, lifecycle: Lifecycle, options: Options)
         access_log=options.access_log,
         timeout_keep_alive=options.keep_alive_s,
         timeout_graceful_shutdown=options.graceful_s,
+        root_path=options.root_path,
     )
 
 

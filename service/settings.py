@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     max_url_bytes: int = Field(8 << 10, gt=0)  # MAX_URL_BYTES: longer request targets get 414
     max_header_bytes: int = Field(16 << 10, gt=0)  # MAX_HEADER_BYTES: all header lines; 431
     header_timeout_s: float = Field(10.0, gt=0)  # HEADER_TIMEOUT_S: to send the headers; 408
+    body_timeout_s: float = Field(60.0, gt=0)  # BODY_TIMEOUT_S: longest pause inside a body; 408
     max_connections: int = Field(1024, gt=0)  # MAX_CONNECTIONS: open at once; beyond, 503
     shutdown_delay_s: float = Field(0.0, ge=0)  # SHUTDOWN_DELAY_S: serve on after SIGTERM
 

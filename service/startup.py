@@ -2,8 +2,9 @@
 
 `python -m service` calls `checked_settings()` before it imports the app (and TensorFlow).
 Exit codes (docs/limits.md): 2, a setting or the file it names is invalid; 3, MODELS_DIR
-holds no model directory. uvicorn exits 3 as well when the app's startup fails or the
-port cannot be bound.
+holds no model directory, or none of its models loads (`NothingToServe`, raised by the app's
+start-up after one log line per model says why). uvicorn exits 3 as well when the app's
+startup fails otherwise or the port cannot be bound.
 """
 
 import logging
@@ -12,6 +13,7 @@ import re
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.logs import configure_logging
 from service.settings import Settings
@@ -23,6 +25,35 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SECRET = {"api_key"}  # never logged
 
 log = logging.getLogger("service.startup")
+
+
+class NothingToServe(RuntimeError):
+    """The app's start-up loaded no model: each model's reason is logged already."""
+
+
+async def refusing(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """The app's lifespan, a `NothingToServe` told in one line instead of a traceback
+    (Starlette reports a failed start-up to the server as the traceback's text)."""
+    failed: list[Message] = []
+
+    async def held(message: Message) -> None:
+        if message["type"] == "lifespan.startup.failed":
+            failed.append(message)
+        else:
+            await send(message)
+
+    try:
+        await app(scope, receive, held)
+    except NothingToServe as exc:
+        log.error("refusing to start: %s", exc)
+        await send({"type": "lifespan.startup.failed", "message": ""})
+        return
+    except BaseException:
+        for message in failed:
+            await send(message)
+        raise
+    for message in failed:
+        await send(message)
 
 
 class Refusal(Exception):

@@ -185,8 +185,12 @@ def error_only(exc: Exception) -> Response | None:
 
 def route_class(render: Callable[[Exception], Response | None]) -> type[APIRoute]:
     """An APIRoute whose errors `render` answers (None: the app's native handlers do)."""
+    handle = render
 
     class Rendered(APIRoute):
+        # read by service.api.direct, which calls such a route without this wrapper
+        render = staticmethod(handle)
+
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 

@@ -1,24 +1,32 @@
 """The one ASGI middleware: what every HTTP request needs, in one pass over its headers.
 
-On the way in: the request ID (the client's `X-Request-ID` when it is a short token), the API
-key (exactly one `Authorization: Bearer <key>`, constant-time compare; probes and CORS
-preflights exempt), and the body gates (413 over MAX_BODY_BYTES, from Content-Length or as
-soon as the bytes read pass it; 415 for a body that is not JSON). On the way out: the
-`X-Request-ID` header, the status and duration the access log line reads, the request
-metrics, and for an unexpected error one logged traceback and the JSON 500. The only `send`
-wrapper of the stack: each layer would cost every request.
+On the way in: one reading of the headers (a single-value header given twice with different
+values, `Content-Type`, `Content-Length` or `Authorization`, is 400 naming it, as is a second
+`Host` line or none in HTTP/1.1; `Transfer-Encoding` and `Content-Encoding` are read as the
+whole list, every line of it: a transfer coding other than chunked is 501, a content coding
+other than gzip, deflate or identity 415), the request ID (the client's `X-Request-ID` when
+it is a short token), the API key (exactly one `Authorization: Bearer <key>`, constant-time
+compare; probes and CORS preflights exempt), and the body gates (413 over MAX_BODY_BYTES,
+from Content-Length, as soon as the bytes read pass it, or once decoded; 415 for a body that
+is not JSON). Paths are read below the root path (`--root-path`), as the router reads them.
+On the way out: the `X-Request-ID` header, the status and duration the access log line
+reads, the request metrics, and for an unexpected error one logged traceback and the JSON
+500. The only `send` wrapper of the stack: each layer would cost every request.
 """
 
 import hmac
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import startup
+from service.api import coding
 from service.api.body import encode
 from service.api.direct import Table
 from service.api.errors import error_body
@@ -50,13 +58,14 @@ def is_json(content_type: bytes) -> bool:
     )
 
 
+class Gone(Exception):
+    """The client went away (or the server answered it) before its body was read."""
+
+
 class Gate:
-    def __init__(
-        self,
-        app: ASGIApp,
-        settings: GateSettings,
-        direct: Table | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, settings: GateSettings, owner: Any = None) -> None:
+        """`owner`: the FastAPI app whose plain routes are called directly (service.api.direct);
+        built with the middleware stack, on the app's first call, when every route is in."""
         self.settings, self.key = settings, settings.api_key
         self.app = app if not settings.cors_origins else CORSMiddleware(
             app,
@@ -66,7 +75,7 @@ class Gate:
             expose_headers=["X-Request-ID", "Retry-After"],
         )  # fmt: skip
         self.cors = bool(settings.cors_origins)
-        self.direct = direct or Table()  # the hot routes, called without FastAPI's routing
+        self.direct = Table.of(owner) if owner is not None else Table()
         self.counters: dict[tuple[str, str, int], Any] = {}  # label children, looked up once
         self.timers: dict[tuple[str, str], Any] = {}
 
@@ -75,30 +84,42 @@ class Gate:
             await receive()
             return await send({"type": "websocket.close", "code": 1008})
         if scope["type"] != "http":  # the lifespan
-            return await self.app(scope, receive, send)
-        rid = auth = length = ctype = None
-        auths, chunked, preflight, origin = 0, False, False, False
+            return await startup.refusing(self.app, scope, receive, send)
+        rid = auth = length = ctype = clash = None
+        auths, hosts, preflight, origin = 0, 0, False, False
+        transfer: tuple[bytes, ...] = ()  # every line of a list-valued header, in order
+        codings: tuple[bytes, ...] = ()  # (the empty tuple costs no allocation)
         for name, value in scope["headers"]:  # one pass over the headers
             if name == _ID_HEADER:
                 rid = value
             elif name == b"authorization":
+                if auth is not None and value != auth:
+                    clash = "Authorization"
                 auth, auths = value, auths + 1
             elif name == b"content-length":
+                if length is not None and value != length:
+                    clash = "Content-Length"
                 length = value
             elif name == b"content-type":
+                if ctype is not None and value != ctype:
+                    clash = "Content-Type"
                 ctype = value
             elif name == b"transfer-encoding":
-                chunked = True
+                transfer += (value,)
+            elif name == b"content-encoding":
+                codings += (value,)
             elif name == b"access-control-request-method":
                 preflight = True
             elif name == b"origin":
                 origin = True
+            elif name == b"host":
+                hosts += 1
         request = context.begin(
             rid.decode() if rid is not None and _SAFE_ID.fullmatch(rid) else context.new_id()
         )
         id_header = (_ID_HEADER, request.request_id.encode())
 
-        method, path = scope["method"], scope["path"]
+        method, path = scope["method"], _route_path(scope)
         head = method == "HEAD"  # answered as GET without the body, wherever GET is
         if head:
             scope = {**scope, "method": "GET"}
@@ -113,12 +134,22 @@ class Gate:
                 message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
+        gone = False
         try:
-            refusal = self.refuse(method, path, auth, auths, preflight, length, ctype, chunked)
+            chunked = bool(transfer)
+            refusal = None
+            if clash or hosts != 1 or chunked or codings:  # rare: a closer look
+                refusal = _unreadable(clash, hosts, scope["http_version"], transfer, codings)
+            if refusal is None:
+                refusal = self.refuse(method, path, auth, auths, preflight, length, ctype, chunked)
             if refusal is not None:
                 return await _answer(refusal, scope, receive, send_observed)
             if length not in (None, b"0") or chunked:
-                body = await _read(receive, self.settings.max_body_bytes)
+                limit = self.settings.max_body_bytes
+                body = await _read(receive, limit)
+                if body is not None and codings:
+                    body = coding.decoded(body, codings, limit)  # None: over the limit
+                    scope = _decoded_scope(scope, body)
                 if body is None:
                     return await _answer(_too_large(self.settings), scope, receive, send_observed)
                 receive = _replay(body, receive)
@@ -127,6 +158,12 @@ class Gate:
                 call, params = found
                 return await call(scope, receive, send_observed, params)
             await self.app(scope, receive, send_observed)
+        except Gone:  # nothing was sent, nor is counted: the server says what it answered
+            gone = True
+        except coding.Undecodable as exc:
+            answer = encode(error_body(str(exc)), 400)
+            answer.headers["Connection"] = "close"
+            await _answer(answer, scope, receive, send_observed)
         except Exception:
             request.route = getattr(scope.get("route"), "path", None) or request.route
             log.exception("unhandled error on %s %s", method, path)
@@ -135,7 +172,8 @@ class Gate:
                               send_observed)  # fmt: skip
             request.status = request.status or 500
         finally:
-            self.record(scope, request, method)
+            if not gone:
+                self.record(scope, request, method)
 
     def refuse(self, method, path, auth, auths, preflight, length, ctype, chunked) -> Any:
         """The answer for a request refused before the app sees it, or None."""
@@ -176,6 +214,54 @@ class Gate:
         timer.observe(time.perf_counter() - request.start)
 
 
+def _route_path(scope: Scope) -> str:
+    """The path below the root path, as Starlette's router matches it."""
+    path, root = scope["path"], scope.get("root_path")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
+        return path[len(root) :] or "/"
+    return path
+
+
+def _unreadable(
+    clash: str | None, hosts: int, version: str, transfer: Sequence[bytes], codings: Sequence[bytes]
+) -> Any:
+    """The refusal of a request whose headers cannot be read one way (RFC 9112 3.2, 6.1, 6.3;
+    RFC 9110 8.4, 15.5.16), or None."""
+    if clash is not None:
+        message = f"send one {clash} header: it is given twice with different values"
+        return _closing(encode(error_body(message), 400))
+    if hosts > 1 or (hosts == 0 and version == "1.1"):
+        message = "send one Host header" if hosts else "an HTTP/1.1 request must send Host"
+        return _closing(encode(error_body(message), 400))
+    unknown = [c for c in coding.tokens(transfer) if c != b"chunked"]
+    if unknown:
+        name = unknown[0].decode("latin-1")
+        message = f"Transfer-Encoding {name!r} is not implemented: send the body chunked alone"
+        return _closing(encode(error_body(message), 501))
+    unknown = [c for c in coding.tokens(codings) if c not in coding.DECODERS]
+    if unknown:
+        name, known = unknown[0].decode("latin-1"), ", ".join(coding.NAMES)
+        message = f"Content-Encoding {name!r} is not supported: send {known}"
+        answer = _closing(encode(error_body(message), 415))
+        answer.headers["Accept-Encoding"] = "gzip, deflate"  # RFC 9110 12.5.3
+        return answer
+    return None
+
+
+def _closing(answer: Any) -> Any:
+    answer.headers["Connection"] = "close"  # the body, if any, is not read
+    return answer
+
+
+def _decoded_scope(scope: Scope, body: bytes | None) -> Scope:
+    """The scope the app sees for a decoded body: no Content-Encoding, its decoded length."""
+    drop = (b"content-encoding", b"content-length", b"transfer-encoding")
+    headers = [(n, v) for n, v in scope["headers"] if n not in drop]
+    if body is not None:
+        headers.append((b"content-length", str(len(body)).encode()))
+    return {**scope, "headers": headers}
+
+
 def _authorized(header: bytes | None, key: bytes) -> bool:
     scheme, _, given = (header or b"").partition(b" ")
     return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), key)
@@ -184,8 +270,7 @@ def _authorized(header: bytes | None, key: bytes) -> bool:
 def _too_large(settings: GateSettings) -> Any:
     limit = settings.max_body_bytes
     answer = encode(error_body(f"the request body is larger than the limit of {limit} bytes"), 413)
-    answer.headers["Connection"] = "close"  # the unread body cannot be skipped on this connection
-    return answer
+    return _closing(answer)  # the unread body cannot be skipped on this connection
 
 
 async def _answer(response: Any, scope: Scope, receive: Receive, send: Send) -> None:
@@ -195,14 +280,16 @@ async def _answer(response: Any, scope: Scope, receive: Receive, send: Send) -> 
 async def _read(receive: Receive, limit: int) -> bytes | None:
     """The whole body, or None as soon as the bytes read pass the limit."""
     message = await receive()
+    if message["type"] != "http.request":
+        raise Gone
     body = message.get("body", b"")
-    if not message.get("more_body", False) or message["type"] != "http.request":
+    if not message.get("more_body", False):
         return body if len(body) <= limit else None
     chunks, seen = [body], len(body)
     while message.get("more_body", False):
         message = await receive()
-        if message["type"] != "http.request":  # client gone: the app sees what came
-            break
+        if message["type"] != "http.request":
+            raise Gone
         chunk = message.get("body", b"")
         seen += len(chunk)
         if seen > limit:

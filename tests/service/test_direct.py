@@ -1,12 +1,14 @@
-"""The hot routes the gate calls without FastAPI's routing answer exactly as through FastAPI."""
+"""The hot routes the gate calls without FastAPI's routing answer exactly as through FastAPI;
+the table of them is read off the app's own routes."""
 
+import asyncio
 import json
 
 import pytest
+from fastapi import FastAPI, Request, Response
+from fastapi.testclient import TestClient
 
 from service.api import direct
-from service.api.kserve import infer
-from service.api.native import predict
 from tests.service.in_memory import client_with, constant
 from tests.service.test_stock import make_rows
 
@@ -31,7 +33,15 @@ CASES = [  # (path, body bytes, content type)
     ("/v2/models/nope/infer", "{}", "application/json"),  # 404: no such model
     ("/v2/models/sine/infer", '{"inputs": []}', "application/json"),  # 400
     ("/v2/models/sine/infer/more", "{}", "application/json"),  # 404 from the router
+    ("/v1/models/sine:predict", json.dumps({"instances": [[0.1 * i for i in range(20)]]}),
+     "application/json"),
+    ("/v1/models/nope:predict", "{}", "application/json"),  # 404, TF Serving's body
+    ("/models/sine/evaluate", "{}", "application/json"),
+    ("/models/nope/evaluate", "{}", "application/json"),
 ]  # fmt: skip
+HOT = {("POST", "/predict/stock"), ("POST", "/predict/sine"), ("POST", "/classify"),
+       ("POST", "/v2/models/{name}/infer"),
+       ("POST", "/v2/models/{name}/versions/{version}/infer")}  # fmt: skip
 
 
 def answers(client, method="POST"):
@@ -51,21 +61,19 @@ def both(models_dir):
         on = answers(fast)
         fast.get("/metrics")
         metrics = fast.get("/metrics").text
-    saved = predict.DIRECT, infer.DIRECT
-    predict.DIRECT = infer.DIRECT = {}
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(direct.Table, "of", classmethod(lambda cls, app: cls()))
         with client_with(models_dir, constant(1.5)) as slow:
             off = answers(slow)
-    finally:
-        predict.DIRECT, infer.DIRECT = saved
     return on, off, metrics
 
 
 def test_every_case_answers_the_same_bytes_with_and_without_the_direct_call(both):
     on, off, _ = both
     statuses = [status for status, _, _ in on]
-    assert statuses == [200, 200, 200, 422, 422, 422, 422, 422, 422, 415,
-                        200, 200, 404, 404, 404, 400, 404]  # fmt: skip
+    assert statuses[:17] == [200, 200, 200, 422, 422, 422, 422, 422, 422, 415,
+                             200, 200, 404, 404, 404, 400, 404]  # fmt: skip
+    assert statuses[17:19] == [200, 404]
     for case, fast, slow in zip(CASES, on, off, strict=True):
         assert fast == slow, case[:1]
 
@@ -77,13 +85,58 @@ def test_direct_calls_still_count_under_their_route_template(both):
     assert 'route="/predict/stock",status="422"' in metrics
 
 
-def test_every_direct_route_is_declared_by_the_app_with_the_same_endpoint(client):
-    app = client.app
-    schema = app.openapi()["paths"]
-    for (method, path), endpoint in {**predict.DIRECT, **infer.DIRECT}.items():
-        params = {p: p for p in ("name", "version") if "{" + p + "}" in path}
-        assert app.url_path_for(endpoint.__name__, **params) == path.format(**params)
-        assert method.lower() in schema[path]
+def test_the_hot_routes_are_read_off_the_apps_routes(client):
+    table = direct.Table.of(client.app)
+    assert table.routes >= HOT
+    served = {(m, r.path) for r, _ in direct.routes(client.app) for m in r.methods or ()}
+    assert table.routes <= served  # each one as the app serves it
+
+
+def test_a_route_fastapi_would_do_more_for_is_not_called_directly():
+    app = FastAPI()
+
+    @app.get("/query")
+    async def query(request: Request, q: str) -> Response:  # a query parameter to read
+        return Response(q)
+
+    @app.get("/typed/{n}")
+    async def typed(request: Request, n: int) -> Response:  # a path parameter to convert
+        return Response(str(n))
+
+    @app.get("/dict")
+    async def returns_dict(request: Request) -> dict:  # an answer to serialize
+        return {}
+
+    @app.post("/{name}")  # declared first: it takes /plain's requests
+    async def catch_all(request: Request, name: str) -> Response:
+        return Response(name)
+
+    @app.post("/plain")
+    async def plain(request: Request) -> Response:
+        return Response(b"")
+
+    assert direct.Table.of(app).routes == {("POST", "/{name}")}
+
+
+def test_behind_a_root_path_the_hot_routes_answer_directly_and_auth_holds(models_dir):
+    """As uvicorn serves with --root-path /lstm: the path holds the prefix, root_path names it."""
+    found = []
+    original = direct.Table.find
+
+    def spy(table, method, path):
+        result = original(table, method, path)
+        found.append((path, result is not None))
+        return result
+
+    app = client_with(models_dir, constant(1.5), api_key="k").app
+    with pytest.MonkeyPatch.context() as patch, TestClient(app, root_path="/lstm") as client:
+        patch.setattr(direct.Table, "find", spy)
+        key = {"Authorization": "Bearer k"}
+        assert client.post("/lstm/predict/stock", json=STOCK, headers=key).status_code == 200
+        assert client.post("/lstm/predict/stock", json=STOCK).status_code == 401
+        assert client.get("/lstm/health/live").status_code == 200  # probes need no key
+        assert client.get("/lstm/models", headers=key).status_code == 200
+    assert found[0] == ("/predict/stock", True)
 
 
 def test_an_unexpected_error_is_the_gates_json_500_with_one_traceback(models_dir, caplog):
@@ -111,8 +164,9 @@ def test_the_table_matches_templates_by_segment_and_fixed_paths_exactly():
     async def endpoint(request, **params):
         return params
 
-    table = direct.Table().add({("POST", "/a"): endpoint, ("POST", "/m/{name}:go"): endpoint,
-                                ("POST", "/v/{name}/x/{version}"): endpoint}, None)  # fmt: skip
+    table = direct.Table()
+    for path in ("/a", "/m/{name}:go", "/v/{name}/x/{version}"):
+        table.add("POST", direct.Route(path, endpoint), None)
     assert table.find("POST", "/a")[1] == {} and table.find("GET", "/a") is None
     assert table.find("POST", "/m/sine:go")[1] == {"name": "sine"}
     assert table.find("POST", "/v/s/x/3")[1] == {"name": "s", "version": "3"}
@@ -121,15 +175,11 @@ def test_the_table_matches_templates_by_segment_and_fixed_paths_exactly():
 
 
 def test_calls_answers_errors_with_the_given_render():
-    import asyncio
-
-    from fastapi import Response
-
     async def endpoint(request, **params):
         raise KeyError("x")
 
-    def render(exc, method, path):
-        return Response(f"{type(exc).__name__} {method} {path}".encode(), 418)
+    async def render(exc, request):
+        return Response(f"{type(exc).__name__} {request.method} {request.url.path}".encode(), 418)
 
     sent = []
     scope = {"type": "http", "method": "POST", "path": "/p", "headers": [], "query_string": b""}
@@ -140,7 +190,8 @@ def test_calls_answers_errors_with_the_given_render():
     async def send(message):
         sent.append(message)
 
-    call, params = direct.Table().add({("POST", "/p"): endpoint}, render).find("POST", "/p")
+    table = direct.Table().add("POST", direct.Route("/p", endpoint), render)
+    call, params = table.find("POST", "/p")
     asyncio.run(call(scope, receive, send, params))
     assert sent[0]["status"] == 418 and sent[1]["body"] == b"KeyError POST /p"
     assert scope["route"].path == "/p"

@@ -155,3 +155,19 @@ def test_refusal_comes_before_tensorflow_or_the_app_is_imported(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.stdout.split() == ["2", "False", "False"], done.stdout + done.stderr
+
+
+def test_models_that_all_fail_to_load_exit_3_with_one_line_each_and_no_traceback(tmp_path):
+    """The pre-check sees model directories; the app's start-up then loads none of them."""
+    for name in ("sine", "stock"):
+        version = tmp_path / "models" / name / "1"
+        version.mkdir(parents=True)
+        (version / "metadata.json").write_text("{not json")
+        (version / "saved_model.pb").write_bytes(b"")
+    code, lines = run(tmp_path, {"MODELS_DIR": str(tmp_path / "models"), "LOG_FORMAT": "text"})
+    assert code == 3, lines
+    assert not any("Traceback" in line or line.startswith(" ") for line in lines), lines
+    reasons = [line for line in lines if " ERROR service.core.registry: model " in line]
+    assert sorted(line.split("model ")[1].split()[0] for line in reasons) == ["sine", "stock"]
+    refusals = [line for line in lines if "refusing to start: " in line]
+    assert len(refusals) == 1 and "no model loaded" in refusals[0], lines
