@@ -8,7 +8,7 @@ PORT   ?= 8000
 # readable log lines for `make serve`; the service itself defaults to JSON lines
 LOG_FORMAT ?= text
 
-.PHONY: install serve test soak bench lint format models report examples container-test clean
+.PHONY: install serve test soak bench lint format protos models report examples container-test clean
 
 $(BIN)/.installed: pyproject.toml requirements/no-deps.txt requirements/test-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+protos: install  ## regenerate service/grpc/protos/*_pb2*.py from the .proto files there
+	$(BIN)/python scripts/protos.py
 
 models: install  ## retrain the three committed models (adds a new version of each)
 	$(BIN)/python -m training all --out models
