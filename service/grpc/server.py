@@ -11,12 +11,13 @@ from contextlib import asynccontextmanager
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
-from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
-from tritonclient.grpc import service_pb2_grpc
 
 from service.grpc.gate import Gate
 from service.grpc.health import Health
 from service.grpc.kserve import InferenceService
+from service.grpc.protos import inference_pb2_grpc as service_pb2_grpc
+from service.grpc.protos import tensorflow_serving_pb2_grpc as model_service_pb2_grpc
+from service.grpc.protos import tensorflow_serving_pb2_grpc as prediction_service_pb2_grpc
 from service.grpc.tfserving import ModelService, PredictionService
 
 log = logging.getLogger("service.grpc")
