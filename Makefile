@@ -10,13 +10,12 @@ LOG_FORMAT ?= text
 
 .PHONY: install serve test soak bench lint format protos models report examples container-test clean
 
-$(BIN)/.installed: pyproject.toml requirements/no-deps.txt requirements/test-no-deps.txt
+$(BIN)/.installed: pyproject.toml requirements/test-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# everything: serving (`pip install .` alone serves), training, the tests' tools
 	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
-	# the gRPC protocol packages, without the dependencies they declare (see the file)
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/no-deps.txt
-	# a test-only protocol client, likewise (see the file)
+	# test-only: the real protocol clients, without the dependencies they declare (see the file)
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/test-no-deps.txt
 	touch $@
 
