@@ -30,7 +30,7 @@ test: install  ## the default test run (the README says how long it takes)
 soak: install  ## 60 s at 256 connections on /predict/stock (not in `make test`); bench/results/soak.json
 	$(BIN)/python scripts/soak.py
 
-bench: install  ## req/s, p50/p99 of the service vs bare FastAPI, its ceiling and a naive Keras server (loopback, ~5 min)
+bench: install  ## req/s, p50/p99 of the service (REST and gRPC) vs bare FastAPI, its ceiling and a naive Keras server (loopback, ~7 min)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
