@@ -10,19 +10,13 @@ ARG BASE_IMAGE=python:3.11-slim
 # ---- build: the pinned dependencies into a venv, from wheels only (no compiler needed) ----
 FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# requirements/service.txt is the hashed lock of pyproject.toml's base dependencies; its
-# header has the command that regenerates it. TensorFlow's C headers (for building custom
-# ops) are dropped: nothing uses them at run time.
+# requirements/service.txt is the hashed lock of pyproject.toml's base dependencies (no
+# TensorFlow: LiteRT serves model.tflite, the gRPC messages are the app's own); its header has
+# the command that regenerates it.
 COPY requirements/service.txt /tmp/service.txt
-COPY requirements/no-deps.txt /tmp/no-deps.txt
-# no-deps.txt: the gRPC protocol packages, without the dependencies they declare (the file
-# says why); after `pip check`, which would report those, the modules must import.
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --only-binary=:all: --require-hashes -r /tmp/service.txt \
- && /opt/venv/bin/pip check \
- && /opt/venv/bin/pip install --only-binary=:all: --no-deps --require-hashes -r /tmp/no-deps.txt \
- && /opt/venv/bin/python -c "import tensorflow_serving.apis.prediction_service_pb2_grpc, tritonclient.grpc.service_pb2_grpc, grpc_health.v1.health" \
- && rm -rf /opt/venv/lib/python3.11/site-packages/tensorflow/include
+ && /opt/venv/bin/pip check
 # The app, the artifact contract it reads and its models, root-owned, read-only for others.
 COPY artifact /app/artifact
 COPY service /app/service
@@ -47,7 +41,7 @@ EXPOSE 8000 8500
 # Slim images have no curl; urlopen raises (exit 1) on a refused connection or a non-2xx.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=4)"]
-# One worker: one TensorFlow per process; scale out with replicas, not workers.
+# One worker: one copy of the models per process; scale out with replicas, not workers.
 # `python -m service`: settings checked first (exit 2/3, docs/limits.md), then uvicorn with
 # bounded URL/headers/connections and on SIGTERM SHUTDOWN_DELAY_S + a 20 s drain, exit 0.
 CMD ["python", "-m", "service", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]

@@ -8,19 +8,18 @@ PORT   ?= 8000
 # readable log lines for `make serve`; the service itself defaults to JSON lines
 LOG_FORMAT ?= text
 
-.PHONY: help install serve test soak bench lint format models report examples container-test clean
+.PHONY: help install serve test soak bench lint format protos models report examples container-test clean
 .DEFAULT_GOAL := help
 
 help:  ## list the targets and what each does (from the comments in this file)
 	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(BIN)/.installed: pyproject.toml requirements/no-deps.txt requirements/test-no-deps.txt
+$(BIN)/.installed: pyproject.toml requirements/test-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# everything: serving (`pip install .` alone serves), training, the tests' tools
 	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
-	# the gRPC protocol packages, without the dependencies they declare (see the file)
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/no-deps.txt
-	# a test-only protocol client, likewise (see the file)
+	# test-only: the real protocol clients, without the dependencies they declare (see the file)
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/test-no-deps.txt
 	touch $@
 
@@ -35,7 +34,7 @@ test: install  ## the default test run (the README says how long it takes)
 soak: install  ## 60 s at 256 connections on /predict/stock (not in `make test`); bench/results/soak.json
 	$(BIN)/python scripts/soak.py
 
-bench: install  ## req/s, p50/p99 of the service vs bare FastAPI, its ceiling and a naive Keras server (loopback, ~5 min)
+bench: install  ## req/s, p50/p99 of the service (REST and gRPC) vs bare FastAPI, its ceiling and a naive Keras server (loopback, ~7 min)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
@@ -46,6 +45,9 @@ lint: install  ## ruff check and ruff format --check, as CI runs them
 format: install  ## fix what ruff can and reformat the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+protos: install  ## regenerate service/grpc/protos/*_pb2*.py from the .proto files there
+	$(BIN)/python scripts/protos.py
 
 models: install  ## retrain the three committed models (adds a new version of each)
 	$(BIN)/python -m training all --out models

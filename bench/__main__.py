@@ -3,7 +3,9 @@
 Starts bare FastAPI (bench/bare.py), the shipped service, its ceiling (bench/ceiling.py)
 and the naive Keras server (bench/naive.py) with uvicorn on free loopback ports, drives
 each endpoint at 1, 16 and 64 connections with wrk, every variant back to back for each
-endpoint and connection count (so they share the machine's conditions), measures
+endpoint and connection count (so they share the machine's conditions), and the shipped
+service's gRPC port (v2 ModelInfer, the same stock window) with h2load at as many calls in
+flight, right after the REST row of `/predict/stock` (bench/h2load.py); measures
 start-up, memory and the server-side time of a 256-window request, then prints the
 commit, the table and the targets and writes bench/results/latest.json,
 bench/results/bench.png (and docs/bench.png with --docs).
@@ -22,7 +24,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from bench import harness, report
+from bench import h2load, harness, report
 from bench.bodies import ENDPOINTS, NATIVE, as_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,8 +97,10 @@ def start_and_import(rounds: int = 3) -> dict:
     }
 
 
-def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: list[str]) -> dict:
-    """Every endpoint x connection count, the variants back to back so they share conditions."""
+def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: list[str],
+              grpc: dict | None = None) -> dict:  # fmt: skip
+    """Every endpoint x connection count, the variants back to back so they share conditions;
+    into `grpc` (when given) the shipped service's gRPC runs, beside REST's stock rows."""
     runs = {name: {} for name in servers}
     for path in paths:
         body = ENDPOINTS[path]
@@ -115,7 +119,21 @@ def load_runs(wrk: str, servers: dict, conns: list[int], seconds: float, paths: 
                       f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
                       f"errors {r['errors']}  then idle after {r['settle_s']:.1f} s",
                       flush=True)  # fmt: skip
+            if grpc is not None and path == "/predict/stock" and "shipped" in servers:
+                r = grpc_run(servers["shipped"], c, seconds)
+                grpc.setdefault(h2load.NAME, {})[str(c)] = r
     return runs
+
+
+def grpc_run(server, streams: int, seconds: float) -> dict:
+    """h2load on the shipped server's gRPC port, checked against its status counts."""
+    port = int(server.env["GRPC_PORT"])
+    r = h2load.run(h2load.ensure_h2load(), port, server.url, streams, seconds)
+    r["settle_s"] = round(harness.settle(server.process.pid), 2)
+    print(f"  {'gRPC':8s} {h2load.NAME:15s} {streams:3d} calls: {r['rps']:8,.0f} req/s  "
+          f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}  "
+          f"statuses {r['grpc_status']}", flush=True)  # fmt: skip
+    return r
 
 
 def speakers(servers: dict, path: str) -> dict:
@@ -130,17 +148,6 @@ def server_time() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def grpc_runs(port: int, conns: list[int], seconds: float) -> dict:
-    """bench/grpc_load.py in its own process (it imports TensorFlow for TF Serving's protos)."""
-    command = [sys.executable, "-m", "bench.grpc_load", "--port", str(port),
-               "--seconds", f"{seconds:g}", "--concurrency", ",".join(map(str, conns))]  # fmt: skip
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
-    lines = done.stdout.rstrip().splitlines()
-    print("\n".join(lines[:-1]), flush=True)
-    return json.loads(lines[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5, help="length of each wrk run")
@@ -149,7 +156,8 @@ def main() -> None:
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
     parser.add_argument("--no-extras", action="store_true", help="only the load runs")
     parser.add_argument("--docs", action="store_true", help="also copy the chart to docs/")
-    parser.add_argument("--grpc", action="store_true", help="also load the gRPC port")
+    parser.add_argument("--no-grpc", action="store_true",
+                        help="skip the shipped service's gRPC runs (h2load)")  # fmt: skip
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="a shipped-server setting, e.g. BATCH_MAX_WAIT_MS=2")  # fmt: skip
     args = parser.parse_args()
@@ -173,14 +181,14 @@ def main() -> None:
         for name in variants:  # all at once: each row runs them back to back
             env = {**QUIET, **dict(e.split("=", 1) for e in args.env)}
             env = env if name == "shipped" else QUIET
-            if name == "shipped" and args.grpc:
+            if name == "shipped" and not args.no_grpc:
                 env = {**env, "GRPC_PORT": str(harness.free_port())}
             servers[name] = harness.Server(APPS[name], env, ARGS.get(name, ()))
             servers[name].start()
-        results["runs"] = load_runs(wrk, servers, conns, args.seconds, paths)
-        if args.grpc and "shipped" in servers:
-            port = int(servers["shipped"].env["GRPC_PORT"])
-            results["grpc"] = grpc_runs(port, conns, args.seconds)
+        grpc = None if args.no_grpc or "/predict/stock" not in paths else {}
+        results["runs"] = load_runs(wrk, servers, conns, args.seconds, paths, grpc)
+        if grpc:
+            results["grpc"] = grpc
         if "shipped" in servers:
             extra["rss_after_load_bytes"] = servers["shipped"].rss_bytes
     finally:
@@ -202,7 +210,7 @@ def main() -> None:
         print()
         print(report.extras(extra))
     print()
-    if "grpc" in results:
+    if results.get("grpc"):
         print(report.grpc_table(results))
         print()
     print(report.targets_table(checks))

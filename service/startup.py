@@ -145,7 +145,14 @@ def check_api_key(settings: Settings) -> None:
         raise Refusal(EXIT_SETTING, f"{where}: is empty (it must hold the key)")
 
 
-CHECKS = (check_log_level, check_buckets, check_api_key, check_models_dir)
+def check_runtime(settings: Settings) -> None:
+    from service.core.inference import tensorflow_missing  # numpy only, no TensorFlow
+
+    if problem := tensorflow_missing(settings.inference_runtime):
+        raise Refusal(EXIT_SETTING, problem)
+
+
+CHECKS = (check_log_level, check_buckets, check_runtime, check_api_key, check_models_dir)
 
 
 def refusals(settings: Settings) -> list[Refusal]:

@@ -9,6 +9,7 @@ compiled during warm-up; it is off by default because compiling the buckets cost
 seconds of start-up and about 100 MB of resident memory (docs/performance.md).
 """
 
+import importlib.util
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -37,9 +38,37 @@ class Options:
 DEFAULTS = Options()
 
 
+INSTALL = "pip install '.[train]'"  # TensorFlow is in the train extra, not in serving's deps
+
+
+class MissingTensorFlow(RuntimeError):
+    """A SavedModel must run and TensorFlow is not installed (the image has none)."""
+
+
+def tensorflow_missing(runtime: str) -> str | None:
+    """Why `runtime` cannot run here, if it cannot: checked at start-up, before anything
+    loads, without importing TensorFlow (about 6 s) just to find it."""
+    if runtime != "tensorflow":
+        return None
+    try:
+        found = importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        return None
+    return (f"INFERENCE_RUNTIME=tensorflow: TensorFlow is not installed; install the train "
+            f"extra ({INSTALL}) or serve model.tflite with INFERENCE_RUNTIME=litert")  # fmt: skip
+
+
 def tensorflow(options: Options):
     """TensorFlow, imported on first need (about 6 s), its thread pools set before its first op."""
-    import tensorflow as tf
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise MissingTensorFlow(
+            f"TensorFlow is not installed ({INSTALL}): it runs a SavedModel, needed for "
+            f"INFERENCE_RUNTIME=tensorflow or a version without model.tflite"
+        ) from None
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(options.intra_op)

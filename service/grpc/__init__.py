@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 
 def serving(registry, settings, api_key=None, lifecycle=None) -> AbstractAsyncContextManager:
     """The gRPC server while the lifespan runs, if GRPC_PORT is set; else nothing at all
-    (nothing imported either: the protocol packages pull in TensorFlow's protos)."""
+    (nothing imported either: grpcio and the generated messages load only when used)."""
     if not settings.grpc_port:
         return nullcontext()
     from service.grpc.server import running

@@ -1,8 +1,15 @@
-"""The one server interceptor: API key, the core's errors as status codes, metrics.
+"""The gate of every gRPC method: API key, the core's errors as status codes, metrics.
 
 Closed by default, as the REST gate: with a key configured, every method needs the
 `authorization: Bearer <key>` metadata except the health service (probes send none).
-Streaming methods other than health's Watch are answered UNIMPLEMENTED.
+
+Each method's handler is wrapped once, when its service is added (`Gate.add`), not by a
+server interceptor: grpc.aio runs an interceptor in Python on every call, before it can
+find the method, which cost more than the servicer's own work on ModelInfer (the
+benchmark, docs/performance.md). Wrapped this way, grpc finds the method among its
+registered ones (no Python lookup) and the gate is one coroutine around the servicer's.
+Methods that no service registers are answered UNIMPLEMENTED by grpc itself; streaming
+methods (health's Watch) pass unwrapped.
 """
 
 import hmac
@@ -18,9 +25,10 @@ from service.grpc.errors import status_of
 
 log = logging.getLogger("service.grpc")
 
-OPEN = "/grpc.health.v1.Health/"
+OPEN = "grpc.health.v1.Health"  # the service that needs no key
 
 Behavior = Callable[[object, grpc.aio.ServicerContext], Awaitable[object]]
+AddToServer = Callable[[object, object], None]  # a generated add_*Servicer_to_server
 
 
 def authorized(metadata, key: bytes) -> bool:
@@ -30,61 +38,81 @@ def authorized(metadata, key: bytes) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), key)
 
 
-async def _refuse(request, context: grpc.aio.ServicerContext):
-    raise Unauthenticated("missing or wrong API key: send authorization: Bearer <key>")
+def gated(method: str, behavior: Behavior, key: bytes | None) -> Behavior:
+    """The call, key checked and counted (before the answer leaves, so a test can read the
+    count right after). The metric children are looked up once, not per call."""
+    latency = GRPC_LATENCY.labels(method)
+    counters: dict[grpc.StatusCode, object] = {}
 
-
-def _counted(method: str, behavior: Behavior) -> Behavior:
-    """The call, counted (before the answer leaves, so a test can read it right after)."""
+    def count(code: grpc.StatusCode, start: float) -> None:
+        counter = counters.get(code)
+        if counter is None:
+            counter = counters[code] = GRPC_REQUESTS.labels(method, code.name)
+        counter.inc()
+        latency.observe(time.perf_counter() - start)
 
     async def call(request, context: grpc.aio.ServicerContext):
         start = time.perf_counter()
-
-        def count(code: grpc.StatusCode) -> None:
-            GRPC_REQUESTS.labels(method, code.name).inc()
-            GRPC_LATENCY.labels(method).observe(time.perf_counter() - start)
-
         try:
+            if key is not None and not authorized(context.invocation_metadata(), key):
+                raise Unauthenticated("missing or wrong API key: send authorization: Bearer <key>")
             response = await behavior(request, context)
         except ServiceError as exc:
             code, details = status_of(exc)
         except grpc.aio.AbortError:  # aborted by the servicer itself (health's NOT_FOUND)
-            count(context.code() or grpc.StatusCode.UNKNOWN)
+            count(context.code() or grpc.StatusCode.UNKNOWN, start)
             raise
         except Exception:
             log.exception("unhandled error in %s", method)
             code, details = grpc.StatusCode.INTERNAL, "internal error"
         else:
-            count(grpc.StatusCode.OK)
+            count(grpc.StatusCode.OK, start)
             return response
-        count(code)
+        count(code, start)
         await context.abort(code, details)
 
     return call
 
 
-class Gate(grpc.aio.ServerInterceptor):
-    def __init__(self, key: bytes | None) -> None:
-        self.key = key
+class Gate:
+    """Adds services to `server` with each unary method gated (see the module's docstring)."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
-        handler = await continuation(details)
-        is_open = details.method.startswith(OPEN)
-        if handler is None or handler.unary_unary is None:
-            return handler if is_open else None  # None: UNIMPLEMENTED
-        behavior = handler.unary_unary
-        if (
-            self.key is not None
-            and not is_open
-            and not authorized(details.invocation_metadata, self.key)
-        ):
-            behavior = _refuse
+    def __init__(self, server: grpc.aio.Server, key: bytes | None) -> None:
+        self.server, self.key = server, key
+
+    def add(self, add_to_server: AddToServer, servicer) -> None:
+        """`add_to_server(servicer, server)` as generated, its handlers gated first."""
+        add_to_server(servicer, _Registrar(self))
+
+    def register(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        key = None if service == OPEN else self.key
+        wrapped = {name: self.wrap(f"{service}/{name}", h, key) for name, h in handlers.items()}
+        self.server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(service, wrapped),)
+        )
+        self.server.add_registered_method_handlers(service, wrapped)
+
+    @staticmethod
+    def wrap(method: str, handler: grpc.RpcMethodHandler, key) -> grpc.RpcMethodHandler:
+        if handler.unary_unary is None:  # streaming: health's Watch
+            return handler
         return grpc.unary_unary_rpc_method_handler(
-            _counted(details.method.lstrip("/"), behavior),
+            gated(method, handler.unary_unary, key),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+class _Registrar:
+    """What a generated add_*_to_server sees as the server: it keeps the registered
+    handlers (gated, then added to the real server) and drops the generic copy, which
+    Gate.register adds again from the gated ones."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    def add_generic_rpc_handlers(self, handlers) -> None:
+        pass
+
+    def add_registered_method_handlers(self, service: str, handlers) -> None:
+        self.gate.register(service, handlers)

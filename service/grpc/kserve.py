@@ -1,11 +1,11 @@
 """The Open Inference Protocol (KServe v2) over gRPC: `inference.GRPCInferenceService`.
 
-Messages and the servicer base are the ones `tritonclient[grpc]` ships. ModelInfer takes
-the one FP32 input `window`, shape [batch, window, n_features], in `raw_input_contents`
-(what tritonclient sends) or `contents.fp32_contents`; it answers in the same form. Beside
-the signature's outputs (intervals among them: `lower`, `upper`) the answer has `warnings`,
-a BYTES tensor of JSON objects, and the parameter `interval_level` when the model has
-intervals. `outputs` in the request picks some of them.
+Messages and the servicer base are generated from service/grpc/protos/inference.proto.
+ModelInfer takes the one FP32 input `window`, shape [batch, window, n_features], in
+`raw_input_contents` (what tritonclient sends) or `contents.fp32_contents`; it answers in
+the same form. Beside the signature's outputs (intervals among them: `lower`, `upper`) the
+answer has `warnings`, a BYTES tensor of JSON objects, and the parameter `interval_level`
+when the model has intervals. `outputs` in the request picks some of them.
 """
 
 import math
@@ -13,13 +13,13 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 
 import numpy as np
-from tritonclient.grpc import service_pb2 as pb
-from tritonclient.grpc import service_pb2_grpc
 
 from service.core import dataplane, inputs
 from service.core.errors import InputError, ModelUnavailable
 from service.grpc.errors import BadRequest, Unimplemented, input_error
 from service.grpc.extras import as_bytes_tensor
+from service.grpc.protos import inference_pb2 as pb
+from service.grpc.protos import inference_pb2_grpc as service_pb2_grpc
 
 PLATFORM = "tensorflow_savedmodel"
 WARNINGS = "warnings"

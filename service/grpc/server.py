@@ -11,12 +11,13 @@ from contextlib import asynccontextmanager
 
 import grpc
 from grpc_health.v1 import health_pb2_grpc
-from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
-from tritonclient.grpc import service_pb2_grpc
 
 from service.grpc.gate import Gate
 from service.grpc.health import Health
 from service.grpc.kserve import InferenceService
+from service.grpc.protos import inference_pb2_grpc as service_pb2_grpc
+from service.grpc.protos import tensorflow_serving_pb2_grpc as model_service_pb2_grpc
+from service.grpc.protos import tensorflow_serving_pb2_grpc as prediction_service_pb2_grpc
 from service.grpc.tfserving import ModelService, PredictionService
 
 log = logging.getLogger("service.grpc")
@@ -31,18 +32,16 @@ async def serve(
     `lifecycle` (service.core.lifecycle) tells when the process drains."""
     limit = settings.max_body_bytes
     server = grpc.aio.server(
-        interceptors=[Gate(api_key)],
         options=[("grpc.max_receive_message_length", limit), ("grpc.so_reuseport", 0)],
     )
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionService(registry), server
-    )
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(registry), server)
-    service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server(
-        InferenceService(registry, lifecycle), server
-    )
+    gate = Gate(server, api_key)
+    gate.add(prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server,
+             PredictionService(registry))  # fmt: skip
+    gate.add(model_service_pb2_grpc.add_ModelServiceServicer_to_server, ModelService(registry))
+    gate.add(service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
+             InferenceService(registry, lifecycle))  # fmt: skip
     health = Health(registry, lifecycle)
-    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    gate.add(health_pb2_grpc.add_HealthServicer_to_server, health)
     address = f"{settings.grpc_host}:{settings.grpc_port}"
     server.add_insecure_port(address)  # raises RuntimeError if the port is taken
     await health.refresh()

@@ -1,33 +1,33 @@
 """TF Serving's gRPC API: PredictionService (Predict, GetModelMetadata), ModelService.
 
-The messages and servicer bases are the ones `tensorflow-serving-api` ships; tensors travel
-as TensorProto, read with `tf.make_ndarray` and written with `tf.make_tensor_proto`. The one
-input is the signature's `window`, shape (batch, window, n_features), DT_FLOAT (DT_DOUBLE is
-taken too and goes through the same float32 rules); the answer holds every signature output,
-or those `output_filter` names. Warnings travel in the trailing metadata (`warnings`, JSON).
+The messages and servicer bases are generated from service/grpc/protos/ (TF Serving's own
+numbering); tensors travel as TensorProto, read and written by tensors.py. The one input is
+the signature's `window`, shape (batch, window, n_features), DT_FLOAT (DT_DOUBLE is taken
+too and goes through the same float32 rules); the answer holds every signature output, or
+those `output_filter` names. Warnings travel in the trailing metadata (`warnings`, JSON).
 """
 
 import math
 from collections.abc import Mapping
 
 import numpy as np
-import tensorflow as tf
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
-from tensorflow.core.protobuf import meta_graph_pb2
-from tensorflow_serving.apis import (
-    get_model_metadata_pb2,
-    get_model_status_pb2,
-    model_pb2,
-    model_service_pb2_grpc,
-    predict_pb2,
-    prediction_service_pb2_grpc,
-    status_pb2,
-)
 
 from service.core import dataplane, inputs
 from service.core.errors import InputError, VersionNotFound
+from service.grpc import tensors as numpy_tensors
 from service.grpc.errors import BadRequest, Unimplemented, input_error
 from service.grpc.extras import as_metadata
+from service.grpc.protos import tensorflow_pb2 as meta_graph_pb2
+from service.grpc.protos import tensorflow_pb2 as tensor_pb2
+from service.grpc.protos import tensorflow_pb2 as tensor_shape_pb2
+from service.grpc.protos import tensorflow_pb2 as types_pb2
+from service.grpc.protos import tensorflow_serving_pb2 as get_model_metadata_pb2
+from service.grpc.protos import tensorflow_serving_pb2 as get_model_status_pb2
+from service.grpc.protos import tensorflow_serving_pb2 as model_pb2
+from service.grpc.protos import tensorflow_serving_pb2 as predict_pb2
+from service.grpc.protos import tensorflow_serving_pb2 as status_pb2
+from service.grpc.protos import tensorflow_serving_pb2_grpc as model_service_pb2_grpc
+from service.grpc.protos import tensorflow_serving_pb2_grpc as prediction_service_pb2_grpc
 
 Status = get_model_status_pb2.ModelVersionStatus
 State = Status.State
@@ -78,7 +78,7 @@ def to_array(proto: tensor_pb2.TensorProto, limit: int, where: str) -> np.ndarra
         given = len(getattr(proto, VALUES[proto.dtype]))
     if given != count:
         raise BadRequest(f"{where}: holds {given:g} values; shape {dims} needs {count}")
-    return tf.make_ndarray(proto)
+    return numpy_tensors.to_array(proto)
 
 
 def batch_of(model, tensors: Mapping[str, tensor_pb2.TensorProto]) -> np.ndarray:
@@ -143,7 +143,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 )
         response = predict_pb2.PredictResponse(model_spec=spec_of(model))
         for name in names:
-            response.outputs[name].CopyFrom(tf.make_tensor_proto(answer.outputs[name]))
+            response.outputs[name].CopyFrom(numpy_tensors.to_proto(answer.outputs[name]))
         if answer.warnings:
             context.set_trailing_metadata(as_metadata(answer.warnings))
         return response
