@@ -13,7 +13,7 @@ from functools import partial
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service import grpc
+from service import VERSION, grpc
 from service.api import direct, docs, errors, openapi
 from service.api.gate import Gate, GateSettings
 from service.api.kserve import infer as kserve_infer
@@ -89,7 +89,7 @@ def create_app(
     app = FastAPI(
         title="LSTM time-series service",
         summary="Next-day S&P 500 close, cos(x) curve fitting and sign classification.",
-        version="0.2.0",
+        version=VERSION,
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc come from docs.install, with local assets
         redoc_url=None,
@@ -101,7 +101,7 @@ def create_app(
     for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)
     hot = direct.Table().add(predict.DIRECT, errors.render)
-    hot.add(kserve_infer.DIRECT, kserve_infer.render_direct)
+    hot.add(kserve_infer.DIRECT, kserve_infer.render)
     app.add_middleware(Gate, settings=gate, direct=hot)
     return app
 

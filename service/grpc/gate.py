@@ -1,8 +1,10 @@
 """The one server interceptor: API key, the core's errors as status codes, metrics.
 
 Closed by default, as the REST gate: with a key configured, every method needs the
-`authorization: Bearer <key>` metadata except the health service (probes send none).
-Streaming methods other than health's Watch are answered UNIMPLEMENTED.
+`authorization: Bearer <key>` metadata except the health service (probes send none) and
+server reflection (it tells only the message types, which the repository's .proto files
+show anyway). Other streaming methods are answered UNIMPLEMENTED. A request message that
+does not parse is INVALID_ARGUMENT, counted, without a traceback in the log.
 """
 
 import hmac
@@ -15,10 +17,13 @@ import grpc
 from service.core.errors import ServiceError, Unauthenticated
 from service.core.metrics import GRPC_LATENCY, GRPC_REQUESTS
 from service.grpc.errors import status_of
+from service.protocols.errors import BadRequest
 
 log = logging.getLogger("service.grpc")
 
-OPEN = "/grpc.health.v1.Health/"
+OPEN = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/",
+        "/grpc.reflection.v1.ServerReflection/")  # fmt: skip
+CORRUPT = object()  # what the lenient deserializer gives for bytes that are no such message
 
 Behavior = Callable[[object, grpc.aio.ServicerContext], Awaitable[object]]
 
@@ -45,6 +50,8 @@ def _counted(method: str, behavior: Behavior) -> Behavior:
             GRPC_LATENCY.labels(method).observe(time.perf_counter() - start)
 
         try:
+            if request is CORRUPT:
+                raise BadRequest(f"the request is not a valid {method} message (protobuf)")
             response = await behavior(request, context)
         except ServiceError as exc:
             code, details = status_of(exc)
@@ -61,6 +68,21 @@ def _counted(method: str, behavior: Behavior) -> Behavior:
         await context.abort(code, details)
 
     return call
+
+
+def _lenient(deserialize):
+    """The message's deserializer, giving CORRUPT instead of raising (grpc would log the
+    traceback and answer UNKNOWN before any interceptor sees the call)."""
+    if deserialize is None:
+        return None
+
+    def read(data: bytes):
+        try:
+            return deserialize(data)
+        except Exception:  # protobuf's DecodeError, or a message that fails to merge
+            return CORRUPT
+
+    return read
 
 
 class Gate(grpc.aio.ServerInterceptor):
@@ -85,6 +107,6 @@ class Gate(grpc.aio.ServerInterceptor):
             behavior = _refuse
         return grpc.unary_unary_rpc_method_handler(
             _counted(details.method.lstrip("/"), behavior),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_lenient(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )

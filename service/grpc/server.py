@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import grpc
-from grpc_health.v1 import health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 from tritonclient.grpc import service_pb2_grpc
 
@@ -21,6 +22,13 @@ from service.grpc.tfserving import ModelService, PredictionService
 
 log = logging.getLogger("service.grpc")
 
+SERVICES = (  # every service on the port, as server reflection lists them
+    "tensorflow.serving.PredictionService",
+    "tensorflow.serving.ModelService",
+    "inference.GRPCInferenceService",
+    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+    reflection.SERVICE_NAME,
+)
 GRACE_S = 2  # in-flight RPCs may finish on shutdown (after the HTTP drain; see __main__)
 
 
@@ -43,11 +51,12 @@ async def serve(
     )
     health = Health(registry, lifecycle)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(SERVICES, server)  # `grpcurl list` names them
     address = f"{settings.grpc_host}:{settings.grpc_port}"
     server.add_insecure_port(address)  # raises RuntimeError if the port is taken
     await health.refresh()
     await server.start()
-    log.info("gRPC on %s (TF Serving, Open Inference Protocol, health)", address)
+    log.info("gRPC on %s (TF Serving, Open Inference Protocol, health, reflection)", address)
     return server, health
 
 
