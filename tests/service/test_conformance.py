@@ -1,15 +1,19 @@
 """The conformance matrix: one list of cases, each through every transport of its protocol.
 
-The Open Inference Protocol goes through tritonclient's HTTP and gRPC clients, TF Serving's
-API through its REST JSON and its gRPC stubs, and the prediction cases also through the
-native route. Every transport must give the case's expected answer: the same values, bit for
-bit, or an error of the same kind (service.protocols.errors maps statuses to kinds).
+The Open Inference Protocol goes through tritonclient's HTTP and gRPC clients and KServe's
+SDK (its InferenceRESTClient), TF Serving's API through its REST JSON and its gRPC stubs, and
+the prediction cases also through the native route. Every transport must give the case's
+expected answer: the same values, bit for bit, or an error of the same kind
+(service.protocols.errors maps statuses to kinds).
 docs/protocols.md shows the matrix; the test checks the page against `CASES`.
 """
 
+import functools
 import json
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +46,8 @@ from tests.service.live import free_port, served
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "protocols.md"
-COLUMNS = ("v2 REST", "v2 gRPC", "TF Serving REST", "TF Serving gRPC", "native REST")
+KSERVE = "v2 REST, KServe SDK"
+COLUMNS = ("v2 REST", KSERVE, "v2 gRPC", "TF Serving REST", "TF Serving gRPC", "native REST")
 OK = "ok"
 BY_HTTP = {k.http: kind for kind, k in KINDS.items()} | {422: "invalid_argument"}
 BY_GRPC = {k.grpc: kind for kind, k in reversed(KINDS.items())}  # too_large shares a code
@@ -85,6 +90,7 @@ def server(models: Path) -> Iterator[SimpleNamespace]:
             v2_grpc=triton_grpc.InferenceServerClient(f"127.0.0.1:{port}"),
             tfs=prediction_service_pb2_grpc.PredictionServiceStub(channel),
             status=model_service_pb2_grpc.ModelServiceStub(channel),
+            kserve=functools.cache(kserve_calls),  # once, on first use
         )
 
 
@@ -123,17 +129,19 @@ TF = ("TF Serving REST", "TF Serving gRPC")
 ALL = (*V2, *TF)
 
 
-def every(expected: str, columns=ALL, native: bool = False) -> dict[str, str]:
-    return {c: expected for c in (*columns, *(("native REST",) if native else ()))}
+def every(expected: str, columns=ALL, native: bool = False, kserve: bool = False) -> dict:
+    extra = (*(("native REST",) if native else ()), *((KSERVE,) if kserve else ()))
+    return {c: expected for c in (*columns, *extra)}
 
 
 CASES = [
     Case("FP32 stock window", "stock", values=lambda: window("stock"),
-         cells=every(OK, native=True)),
-    Case("FP32 sine windows", values=lambda: window("sine", 3), cells=every(OK, native=True)),
+         cells=every(OK, native=True, kserve=True)),
+    Case("FP32 sine windows", values=lambda: window("sine", 3),
+         cells=every(OK, native=True, kserve=True)),
     Case("FP32 classify window", "classify", values=lambda: window("classify"),
-         cells=every(OK, native=True)),
-    Case("FP64 sine window", dtype="FP64", cells=every(OK)),
+         cells=every(OK, native=True, kserve=True)),
+    Case("FP64 sine window", dtype="FP64", cells=every(OK, kserve=True)),
     Case("window without its feature axis", values=lambda: window("sine")[..., 0],
          cells=every(OK)),
     Case("BYTES refused", dtype="BYTES", cells=every("invalid_argument")),
@@ -143,7 +151,7 @@ CASES = [
          cells=every("invalid_argument")),
     Case("NaN refused", values=lambda: np.where(np.arange(20) == 3, np.nan, window("sine")[0, :, 0]
                                                 ).reshape(1, 20, 1).astype(np.float32),
-         cells=every("invalid_argument", native=True)),
+         cells=every("invalid_argument", native=True, kserve=True)),
     Case("version served", version="4", cells=every(OK)),
     Case("version not served", version="7", cells=every("not_found")),
     Case("version malformed", version="v1",
@@ -151,18 +159,18 @@ CASES = [
     Case("label known", label="stable", cells=every(OK, TF)),
     Case("label unknown", label="canary", cells=every("invalid_argument", TF)),
     Case("label of a version not served", label="gone", cells=every("not_found", TF)),
-    Case("unknown model", "nope", cells=every("not_found", native=True)),
+    Case("unknown model", "nope", cells=every("not_found", native=True, kserve=True)),
     Case("parameter interval_level, double", parameters={"interval_level": 0.9},
-         cells=every(OK, V2)),
+         cells=every(OK, V2, kserve=True)),
     Case("parameter interval_level, other level", parameters={"interval_level": 0.5},
-         cells=every("invalid_argument", V2)),
+         cells=every("invalid_argument", V2, kserve=True)),
     Case("parameter interval_level, string", parameters={"interval_level": "0.9"},
          cells=every("invalid_argument", V2)),
     Case("parameter unknown, bool", parameters={"trace": True}, cells=every(OK, V2)),
     Case("output classification, int64", outputs={"y": {"class_count": 2}},
          cells=every("invalid_argument", V2)),
     Case("fourth model (tide, a curve)", "tide", values=lambda: window("sine"),
-         cells=every(OK, native=True)),
+         cells=every(OK, native=True, kserve=True)),
     Case("classify or regress on a predict signature", kind="classify",
          cells=every("invalid_argument", TF)),
     Case("server metadata", kind="server", cells=every(OK, V2)),
@@ -383,7 +391,29 @@ def run_native(server, case: Case, column: str) -> tuple[str, Any]:
     return OK, found if key == "probabilities" else found[..., np.newaxis]
 
 
-RUNNERS = {"v2 REST": run_v2, "v2 gRPC": run_v2, "TF Serving REST": run_tf,
+def kserve_calls(url: str) -> dict[str, dict]:
+    """Every KServe SDK case, made in one process of its own (kserve_client.py says why)."""
+    cases = [c for c in CASES if KSERVE in c.cells]
+    calls = [{"op": "infer", "model": c.model, "batch": c.values().tolist(), "binary": i % 2 == 0,
+              "datatype": c.dtype, "parameters": c.parameters or None}
+             for i, c in enumerate(cases)]  # fmt: skip
+    given = json.dumps({"url": url, "calls": calls})
+    done = subprocess.run([sys.executable, "-m", "tests.service.kserve_client"], input=given,
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])["results"]
+    return {c.name: r for c, r in zip(cases, results, strict=True)}
+
+
+def run_kserve(server, case: Case, column: str) -> tuple[str, Any]:
+    result = server.kserve(server.url)[case.name]
+    if "status" in result:
+        return kind_of_http(result["status"]), result["error"]
+    found = result["outputs"][PREDICTION[case.model]]
+    return OK, np.array(found["data"], np.float32).reshape(found["shape"])
+
+
+RUNNERS = {"v2 REST": run_v2, KSERVE: run_kserve, "v2 gRPC": run_v2, "TF Serving REST": run_tf,
            "TF Serving gRPC": run_tf, "native REST": run_native}  # fmt: skip
 
 
@@ -475,3 +505,9 @@ def test_the_docs_matrix_is_the_cases():
 
 if __name__ == "__main__":  # prints the matrix for the docs
     print(matrix())
+
+
+def test_the_docs_error_table_is_the_one_table():
+    rows = re.findall(r"^\| `(\w+)` \| (\d+)[^|]* \| (\d+) \| `(\w+)` \|$", DOC.read_text(), re.M)
+    shown = {kind: (int(http), int(native), code) for kind, http, native, code in rows}
+    assert shown == {kind: (k.http, k.native, k.grpc) for kind, k in KINDS.items()}
