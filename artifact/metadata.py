@@ -30,10 +30,16 @@ FORMAT = 2
 METADATA = "metadata.json"
 SAVED_MODEL = "saved_model.pb"
 TFLITE = "model.tflite"  # TF Serving's name for it (read with --prefer_tflite_model)
+LABELS = "labels.json"  # beside the versions: {"stable": 4}, TF Serving's version labels
 MAX_METADATA_BYTES = 1 << 20  # a larger metadata.json is refused unread
 Role = Literal["prediction", "interval_lower", "interval_upper", "drift_value", "drift_score"]
 Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # a JSON number, finite
 Dim = Annotated[int, Strict(), Field(gt=0)]
+# What a model answers, which picks its request and answer shapes in every protocol:
+# "regression", one value per window (the next close); "curve", one value per step of the
+# window (cos(x)); "classification", class probabilities per step.
+Task = Literal["regression", "curve", "classification"]
+TASKS: tuple[str, ...] = Task.__args__  # type: ignore[attr-defined]
 
 
 Loc = tuple[str | int, ...]
@@ -114,7 +120,7 @@ class Metrics(_Open):
 class Metadata(_Open):
     format: Literal[2]
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    task: Literal["regression", "classification"]
+    task: Task
     input: Input
     signature: Signature
     interval: Interval | None = None
@@ -163,7 +169,7 @@ class Spec:
 
     def __init__(self, meta: Metadata, raw: dict[str, Any]) -> None:
         self.meta, self.raw = meta, raw
-        self.name, self.task = meta.name, meta.task
+        self.name = meta.name
         self.window, self.features = meta.input.window, tuple(meta.input.features)
         self.rules = meta.input.rules
         self.signature_name = meta.signature.name
@@ -177,6 +183,7 @@ class Spec:
         self.drift_score: str = by_role["drift_score"]
         self.level = meta.interval.level if meta.interval and self.lower else None
         self.drift = meta.drift
+        self.task: Task = _task(meta.task, self.outputs[self.prediction].shape)
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -184,6 +191,14 @@ class Spec:
 
     def output_shape(self, name: str) -> tuple[int | None, ...]:
         return tuple(self.outputs[name].shape)
+
+
+def _task(task: str, prediction: list) -> Task:
+    """The task; an export from before "curve" existed says "regression" for a per-step
+    prediction `(batch, window, 1)`, which is a curve."""
+    if task == "regression" and len(prediction) == 3:
+        return "curve"
+    return task  # type: ignore[return-value]
 
 
 def read(path: Path) -> Spec:

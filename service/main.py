@@ -13,7 +13,7 @@ from functools import partial
 import anyio.to_thread
 from fastapi import FastAPI
 
-from service import grpc
+from service import VERSION, grpc
 from service.api import docs, errors, openapi
 from service.api.gate import Gate, GateSettings
 from service.api.kserve import infer as kserve_infer
@@ -92,7 +92,7 @@ def create_app(
     app = FastAPI(
         title="LSTM time-series service",
         summary="Next-day S&P 500 close, cos(x) curve fitting and sign classification.",
-        version="0.2.0",
+        version=VERSION,
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc come from docs.install, with local assets
         redoc_url=None,

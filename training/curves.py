@@ -91,7 +91,7 @@ def _sine_evaluation(config, model, x, y, out) -> dict:
                         config.x_max) + FAR_START  # fmt: skip
     far_mse = float(np.mean((model.predict(far.astype("float32"), verbose=0) - np.cos(far)) ** 2))
     return {
-        "task": "regression",
+        "task": "curve",
         "description": "cos(x) at every step of a window of 20 consecutive x values.",
         "output": {"shape": [None, config.window, 1], "names": ["y"],
                    "description": "fitted cos(x), one per input x"},

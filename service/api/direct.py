@@ -138,8 +138,12 @@ def renderer(route: Any, app: FastAPI) -> Render | None:
             return None  # a wrapper that does not say what it does: the long way
 
     async def render(exc: Exception, request: Request) -> Response:
-        if own is not None and (answer := own(exc)) is not None:
-            return answer
+        if own is not None:
+            try:
+                return own(exc, request.method, request.url.path)
+            except Exception as unexpected:  # none of the protocol's: as FastAPI, the app's
+                if unexpected is not exc:
+                    raise
         handler = _handler(exc, app.exception_handlers)
         if handler is None:
             raise exc  # the gate's JSON 500

@@ -18,9 +18,11 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 
 from service.core.errors import InputError, Overloaded, ServiceError, format_loc
+from service.protocols.errors import kind_of
 
 log = logging.getLogger(__name__)
 
+PROTOCOL_PATHS = ("/v1/", "/v2/")  # TF Serving's and v2's: their clients read `{"error"}`
 ECHO = 64  # characters of client input an error message may repeat
 _UNION_TAGS = {"window", "windows"}  # tags of the single/nested union: not part of the path
 
@@ -152,6 +154,8 @@ def render(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
         return JSONResponse(error_body(exc.message), exc.status)
     if isinstance(exc, HTTPException):
         message = f"{str(exc.detail).lower()}: {method} {short(path)}"
+        if path.startswith(PROTOCOL_PATHS) or path == "/v2":  # no such route of TF Serving or v2
+            return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
         return JSONResponse(error_body(message), exc.status_code, headers=exc.headers)
     raise exc
 
@@ -167,24 +171,23 @@ def install(app: FastAPI) -> None:
 
 
 def error_only(exc: Exception) -> Response | None:
-    """The `{"error": "..."}` answer TF Serving and the Open Inference Protocol share: 400 for
-    any input rule, 429 with Retry-After, else the error's own status; None if not ours."""
+    """The `{"error": "..."}` answer TF Serving and the Open Inference Protocol share, with
+    the status of the error's kind (service.protocols.errors: 400 for any input rule), 429
+    with Retry-After; None if not ours."""
     if isinstance(exc, ValidationError | RequestValidationError):
         item = detail(exc.errors()[0])
         return JSONResponse({"error": f"{format_loc(tuple(item['loc'][1:]))}: {item['msg']}"}, 400)
-    if isinstance(exc, InputError):
-        return JSONResponse({"error": exc.message}, 400)
-    if isinstance(exc, Overloaded):
-        answer = JSONResponse({"error": exc.message}, 429)
-        answer.headers["Retry-After"] = str(exc.retry_after)
-        return answer
     if isinstance(exc, ServiceError):
-        return JSONResponse({"error": exc.message}, exc.status)
+        answer = JSONResponse({"error": exc.message}, kind_of(exc).http)
+        if isinstance(exc, Overloaded):
+            answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
     return None
 
 
-def route_class(render: Callable[[Exception], Response | None]) -> type[APIRoute]:
-    """An APIRoute whose errors `render` answers (None: the app's native handlers do)."""
+def route_class(render: Callable[[Exception, str, str], Response]) -> type[APIRoute]:
+    """An APIRoute whose errors its protocol's `render` answers (it re-raises what is none of
+    the expected errors: the gate logs it and answers 500)."""
     handle = render
 
     class Rendered(APIRoute):
@@ -198,10 +201,7 @@ def route_class(render: Callable[[Exception], Response | None]) -> type[APIRoute
                 try:
                     return await handler(request)
                 except Exception as exc:
-                    answer = render(exc)
-                    if answer is None:
-                        raise
-                    return answer
+                    return render(exc, request.method, request.url.path)
 
             return route
 

@@ -79,6 +79,7 @@ class Registry:
         self.rejected: dict[str, dict[int, str]] = {}
         self.refused: set[tuple[str, int]] = set()  # fingerprints of the refused directories
         self.listing: dict[str, list[int]] = {}
+        self.labels: dict[str, dict[str, int]] = {}  # name -> label -> version (labels.json)
         self.batchers: dict[str, Batcher] = {}
 
     # -- the request path: no disk access, no locks
@@ -109,6 +110,7 @@ class Registry:
     def refresh(self) -> dict[str, list[int]]:
         """List the disk; a refused version that is gone from it is forgotten."""
         self.listing = listing = self.repository.listing()
+        self.labels = {name: found for name in listing if (found := self.repository.labels(name))}
         kept = {
             name: {v: why for v, why in refused.items() if v in listing.get(name, [])}
             for name, refused in self.rejected.items()

@@ -8,11 +8,12 @@ any other broken entry, and what a version holds must name the model directory i
 (checked when it loads, service.core.loader).
 """
 
+import json
 import logging
 import re
 from pathlib import Path
 
-from artifact.metadata import METADATA, SAVED_MODEL
+from artifact.metadata import LABELS, METADATA, SAVED_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ class Repository:
             return []
         found = []
         for entry in entries:
-            if entry.name.startswith("."):  # e.g. an export being written (training stages there)
-                continue
+            if entry.name.startswith(".") or entry.name == LABELS:  # "." e.g. an export being
+                continue  # written (training stages there); LABELS is read by labels()
             if not _VERSION.fullmatch(entry.name):
                 self._skip(entry, "a version is named by ASCII digits, without leading zeros")
             elif not _is_dir(entry):
@@ -71,6 +72,24 @@ class Repository:
             else:
                 found.append(int(entry.name))
         return sorted(found, reverse=True)
+
+    def labels(self, name: str) -> dict[str, int]:
+        """The version labels of `name` (`<name>/labels.json`: `{"stable": 4, "canary": 5}`, TF
+        Serving's `version_labels`); none without the file, or when it is unreadable (logged)."""
+        path = self.models_dir / name / LABELS
+        try:
+            found = json.loads(path.read_bytes()[: 1 << 16])
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            self._skip(path, f"not a JSON object of label -> version ({exc})")
+            return {}
+        if not isinstance(found, dict) or not all(
+            isinstance(k, str) and type(v) is int and v > 0 for k, v in found.items()
+        ):
+            self._skip(path, "not a JSON object of label -> version (a positive integer)")
+            return {}
+        return found
 
     def _skip(self, path: Path, why: str) -> None:
         if str(path) not in self._reported:

@@ -1,38 +1,15 @@
-"""The core's errors as gRPC status codes: one table, one function."""
+"""The core's errors as gRPC status codes, read from the one table (service.protocols.errors)."""
 
 import grpc
 
-from service.core.errors import InputError, ServiceError
+from service.core.errors import ServiceError
+from service.protocols.errors import KINDS, BadRequest, Unimplemented, kind_of
 
-STATUS = {
-    "invalid_argument": grpc.StatusCode.INVALID_ARGUMENT,
-    "not_found": grpc.StatusCode.NOT_FOUND,
-    "unavailable": grpc.StatusCode.UNAVAILABLE,
-    "resource_exhausted": grpc.StatusCode.RESOURCE_EXHAUSTED,
-    "unauthenticated": grpc.StatusCode.UNAUTHENTICATED,
-    "internal": grpc.StatusCode.INTERNAL,
-    "unimplemented": grpc.StatusCode.UNIMPLEMENTED,  # only raised here (Unimplemented)
-}
+__all__ = ["STATUS", "BadRequest", "Unimplemented", "status_of"]
 
-
-class BadRequest(ServiceError):
-    """A message that breaks a rule of the protocol itself (a missing input, a wrong dtype)."""
-
-    status, code = 400, "invalid_argument"
-
-
-class Unimplemented(ServiceError):
-    """An RPC of the protocol that this service does not offer."""
-
-    status, code = 501, "unimplemented"
+STATUS = {kind: grpc.StatusCode[k.grpc] for kind, k in KINDS.items()}
 
 
 def status_of(exc: ServiceError) -> tuple[grpc.StatusCode, str]:
-    """The status code and details of an error raised by the core or an adapter."""
-    return STATUS.get(exc.code, grpc.StatusCode.INTERNAL), exc.message
-
-
-def input_error(exc: InputError, tensor: str) -> BadRequest:
-    """An input rule broken at `loc` inside the tensor named `tensor`: `window[0][3].close`."""
-    where = tensor + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in exc.loc)
-    return BadRequest(f"{where}: {exc.msg}")
+    """The status code and details of an error raised by the core or a codec."""
+    return grpc.StatusCode[kind_of(exc).grpc], exc.message

@@ -1,7 +1,10 @@
 """The gate of every gRPC method: API key, the core's errors as status codes, metrics.
 
 Closed by default, as the REST gate: with a key configured, every method needs the
-`authorization: Bearer <key>` metadata except the health service (probes send none).
+`authorization: Bearer <key>` metadata except the health service (probes send none) and
+server reflection (it tells only the message types, which the repository's .proto files
+show anyway; it is added to the server directly, not through the gate). A request message
+that does not parse is INVALID_ARGUMENT, counted, without a traceback in the log.
 
 Each method's handler is wrapped once, when its service is added (`Gate.add`), not by a
 server interceptor: grpc.aio runs an interceptor in Python on every call, before it can
@@ -22,10 +25,12 @@ import grpc
 from service.core.errors import ServiceError, Unauthenticated
 from service.core.metrics import GRPC_LATENCY, GRPC_REQUESTS
 from service.grpc.errors import status_of
+from service.protocols.errors import BadRequest
 
 log = logging.getLogger("service.grpc")
 
 OPEN = "grpc.health.v1.Health"  # the service that needs no key
+CORRUPT = object()  # what the lenient deserializer gives for bytes that are no such message
 
 Behavior = Callable[[object, grpc.aio.ServicerContext], Awaitable[object]]
 AddToServer = Callable[[object, object], None]  # a generated add_*Servicer_to_server
@@ -56,6 +61,8 @@ def gated(method: str, behavior: Behavior, key: bytes | None) -> Behavior:
         try:
             if key is not None and not authorized(context.invocation_metadata(), key):
                 raise Unauthenticated("missing or wrong API key: send authorization: Bearer <key>")
+            if request is CORRUPT:
+                raise BadRequest(f"the request is not a valid {method} message (protobuf)")
             response = await behavior(request, context)
         except ServiceError as exc:
             code, details = status_of(exc)
@@ -98,9 +105,24 @@ class Gate:
             return handler
         return grpc.unary_unary_rpc_method_handler(
             gated(method, handler.unary_unary, key),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=_lenient(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
+
+
+def _lenient(deserialize):
+    """The message's deserializer, giving CORRUPT instead of raising (grpc would log the
+    traceback and answer UNKNOWN before the gate sees the call)."""
+    if deserialize is None:
+        return None
+
+    def read(data: bytes):
+        try:
+            return deserialize(data)
+        except Exception:  # protobuf's DecodeError, or a message that fails to merge
+            return CORRUPT
+
+    return read
 
 
 class _Registrar:

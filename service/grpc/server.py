@@ -10,17 +10,36 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import grpc
-from grpc_health.v1 import health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection, reflection_pb2
 
 from service.grpc.gate import Gate
 from service.grpc.health import Health
 from service.grpc.kserve import InferenceService
-from service.grpc.protos import inference_pb2_grpc as service_pb2_grpc
-from service.grpc.protos import tensorflow_serving_pb2_grpc as model_service_pb2_grpc
-from service.grpc.protos import tensorflow_serving_pb2_grpc as prediction_service_pb2_grpc
+from service.grpc.protos import POOL, inference_pb2_grpc, tensorflow_serving_pb2_grpc
 from service.grpc.tfserving import ModelService, PredictionService
 
 log = logging.getLogger("service.grpc")
+
+SERVICES = (  # every service on the port, as server reflection lists them
+    "tensorflow.serving.PredictionService",
+    "tensorflow.serving.ModelService",
+    "inference.GRPCInferenceService",
+    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+    reflection.SERVICE_NAME,
+)
+
+
+def reflected():
+    """POOL with the health and reflection services' own files too, so that reflection
+    describes every service on the port from one pool (the messages live in POOL)."""
+    for module in (health_pb2, reflection_pb2):
+        try:
+            POOL.FindFileByName(module.DESCRIPTOR.name)
+        except KeyError:
+            POOL.AddSerializedFile(module.DESCRIPTOR.serialized_pb)
+    return POOL
+
 
 GRACE_S = 2  # in-flight RPCs may finish on shutdown (after the HTTP drain; see __main__)
 
@@ -35,18 +54,20 @@ async def serve(
         options=[("grpc.max_receive_message_length", limit), ("grpc.so_reuseport", 0)],
     )
     gate = Gate(server, api_key)
-    gate.add(prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server,
+    gate.add(tensorflow_serving_pb2_grpc.add_PredictionServiceServicer_to_server,
              PredictionService(registry))  # fmt: skip
-    gate.add(model_service_pb2_grpc.add_ModelServiceServicer_to_server, ModelService(registry))
-    gate.add(service_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
+    gate.add(tensorflow_serving_pb2_grpc.add_ModelServiceServicer_to_server, ModelService(registry))
+    gate.add(inference_pb2_grpc.add_GRPCInferenceServiceServicer_to_server,
              InferenceService(registry, lifecycle))  # fmt: skip
     health = Health(registry, lifecycle)
     gate.add(health_pb2_grpc.add_HealthServicer_to_server, health)
+    # `grpcurl list` names them; open (not gated), and looked up in the messages' own pool
+    reflection.enable_server_reflection(SERVICES, server, pool=reflected())
     address = f"{settings.grpc_host}:{settings.grpc_port}"
     server.add_insecure_port(address)  # raises RuntimeError if the port is taken
     await health.refresh()
     await server.start()
-    log.info("gRPC on %s (TF Serving, Open Inference Protocol, health)", address)
+    log.info("gRPC on %s (TF Serving, Open Inference Protocol, health, reflection)", address)
     return server, health
 
 

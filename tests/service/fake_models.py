@@ -92,7 +92,7 @@ def metadata(name: str, task: str, features: list[str], output_shape: list) -> d
 
 FAKES = {
     "stock": (_stock_model, "regression", STOCK_FEATURES, [None, 1]),
-    "sine": (_sine_model, "regression", ["x"], [None, WINDOW, 1]),
+    "sine": (_sine_model, "curve", ["x"], [None, WINDOW, 1]),
     "classify": (_classify_model, "classification", ["x"], [None, WINDOW, 2]),
 }
 

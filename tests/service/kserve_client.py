@@ -21,11 +21,13 @@ from kserve.protocol.infer_type import RequestedOutput
 
 
 def request(call: dict[str, Any]) -> kserve.InferRequest:
-    batch = np.array(call["batch"], dtype=np.float32)
-    window = kserve.InferInput("window", list(batch.shape), "FP32")
+    datatype = call.get("datatype", "FP32")
+    batch = np.array(call["batch"], dtype={"FP32": np.float32, "FP64": np.float64}[datatype])
+    window = kserve.InferInput("window", list(batch.shape), datatype)
     window.set_data_from_numpy(batch, binary_data=call["binary"])
     asked = [RequestedOutput(n, {"binary_data": True}) for n in call.get("binary_outputs", [])]
     return kserve.InferRequest(call["model"], [window], request_id=call.get("id"),
+                               parameters=call.get("parameters"),
                                request_outputs=asked or None)  # fmt: skip
 
 

@@ -34,7 +34,7 @@ def test_body_not_an_object(client, body):
 
 
 def test_unknown_route_is_404(client):
-    assert_error(client.get("/predict/nothing"), 404, "not found", "/predict/nothing")
+    assert_error(client.get("/nothing/here"), 404, "not found", "/nothing/here")
 
 
 def test_wrong_method_is_405(client):

@@ -214,8 +214,8 @@ V2_BAD = {  # case: (model, inputs, model_version, status code)
     "unknown model": ("nope", lambda: [v2_input(window_of("sine"))], "", NOT_FOUND),
     "version not served": ("sine", lambda: [v2_input(window_of("sine"))], "7", NOT_FOUND),
     "version not a number": ("sine", lambda: [v2_input(window_of("sine"))], "v1", INVALID),
-    "FP64": ("sine", lambda: [v2_input(window_of("sine").astype(np.float64), datatype="FP64")],
-             "", INVALID),
+    "BYTES": ("sine", lambda: [v2_input(window_of("sine").astype(np.object_), datatype="BYTES")],
+              "", INVALID),
     "other input name": ("sine", lambda: [v2_input(window_of("sine"), name="x")], "", INVALID),
     "stock window of 1 feature": ("stock", lambda: [v2_input(window_of("sine"))], "", INVALID),
 }  # fmt: skip
@@ -256,7 +256,7 @@ def test_v2_huge_declared_shape_is_refused_before_reading(served):
 
 def test_v2_rpcs_not_offered_are_unimplemented(v2):
     with pytest.raises(InferenceServerException) as caught:
-        v2.get_model_config("sine")
+        v2.get_inference_statistics("sine")
     assert caught.value.status() == "StatusCode.UNIMPLEMENTED"
 
 
@@ -364,10 +364,13 @@ def test_tf_bad_input_gets_its_status_code(tfs, case):
     assert caught.value.code() == getattr(grpc.StatusCode, code), caught.value.details()
 
 
-def test_tf_classify_is_unimplemented(tfs):
+def test_tf_classify_is_refused_as_tf_serving_refuses_a_predict_signature(tfs):
+    request = classification_pb2.ClassificationRequest()
+    request.model_spec.name = "sine"
     with pytest.raises(grpc.RpcError) as caught:
-        tfs.Classify(classification_pb2.ClassificationRequest())
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        tfs.Classify(request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details().startswith("Expected classification signature method_name")
 
 
 # ---------------------------------------------------------------- health, key, metrics

@@ -14,6 +14,7 @@ from service.api.native.schemas import SineRequest, StockRequest
 from service.core import inputs
 from service.core.errors import InputError
 from service.core.inputs import F32_MAX, MAX_WINDOWS
+from service.protocols import native
 from tests.service.fake_models import STOCK_RULES
 from tests.service.in_memory import spec_for
 
@@ -116,4 +117,4 @@ def windows_of(spec, x: list, nested: bool) -> np.ndarray:
     try:
         return inputs.windows(spec, x if nested else [x])
     except InputError as exc:
-        raise predict._curve_error(exc, nested) from None
+        raise native._curve_error(exc, nested) from None

@@ -157,7 +157,7 @@ def test_model_status_is_tf_servings(client):
     assert client.get("/v1/models/stock").json() == {"model_version_status": [expected]}
     one = client.get(f"/v1/models/stock/versions/{version}")
     assert one.json() == {"model_version_status": [expected]}
-    tf_error(client.get(f"/v1/models/stock/versions/{version + 5}"), 404, "Specific(stock")
+    tf_error(client.get(f"/v1/models/stock/versions/{version + 5}"), 404, "Could not find version")
     tf_error(client.get("/v1/models/stock/versions/abc"), 400, "version")
 
 

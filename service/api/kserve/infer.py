@@ -8,12 +8,12 @@ names, each FP32 and batch first: the prediction, the interval bounds `lower` an
 drift `drift_value` and `drift_score`; plus `warnings`, a BYTES tensor of one JSON object per
 input outside the training distribution, and the interval's level in `parameters`.
 Errors are `{"error": "..."}`: 400 bad input, 404 no such model or version, 429 queue full,
-503 not loaded.
+503 not loaded. What the request means is the protocol's codec (service.protocols.v2), shared
+with gRPC; this module reads JSON and binary tensors and writes them back.
 """
 
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic_core import to_json
 
@@ -23,23 +23,15 @@ from service.api.deps import registry_of
 from service.api.errors import error_only, error_only_responses, route_class, short
 from service.api.kserve import tensors
 from service.api.kserve.schemas import V2Error, V2InferRequest, V2InferResponse
-from service.api.native.predict import warnings as native_warnings
 from service.api.openapi import json_body
-from service.core import context, dataplane, inputs
-from service.core.dataplane import Answer
-from service.core.errors import InputError, VersionNotFound
+from service.core.errors import InputError
 from service.core.registry import Model
-
-WARNINGS = "warnings"  # the extra BYTES output: one JSON object per warning
-
-
-def render(exc: Exception) -> Response | None:
-    """The protocol's answer to an error, or None if it is not one of ours."""
-    return error_only(exc)
+from service.protocols import v2
 
 
-def render_direct(exc: Exception, method: str, path: str) -> Response:
-    """`render`, else the native answer (what the app's handlers give when `render` passes)."""
+def render(exc: Exception, method: str = "", path: str = "") -> Response:
+    """The protocol's `{"error"}` answer; the native one for what is not ours (re-raised if
+    it is no expected error at all)."""
     return error_only(exc) or errors.render(exc, method, path)
 
 
@@ -64,28 +56,25 @@ router = APIRouter(prefix="/v2", tags=["kserve"], route_class=V2Route)
 @router.post("/models/{name}/infer", **_INFER)
 async def infer(request: Request, name: str) -> Response:
     """Every signature output (or those asked for) and `warnings` for a batch of windows."""
-    return await _infer((await registry_of(request)).model(name), request)
+    return await _infer(request, name, None)
 
 
 @router.post("/models/{name}/versions/{version}/infer", **_INFER)
 async def infer_version(request: Request, name: str, version: str) -> Response:
     """The same, 404 unless `version` is the one being served."""
-    if not version.isdigit():
-        raise VersionNotFound(name, short(version))  # type: ignore[arg-type]
-    return await _infer((await registry_of(request)).model(name, int(version)), request)
+    return await _infer(request, name, version)
 
 
-# Called by the gate without FastAPI's routing (service.api.direct)
-DIRECT = {("POST", "/v2/models/{name}/infer"): infer,
-          ("POST", "/v2/models/{name}/versions/{version}/infer"): infer_version}  # fmt: skip
-
-
-async def _infer(model: Model, request: Request) -> Response:
+async def _infer(request: Request, name: str, version: str | None) -> Response:
+    model = v2.model_of(await registry_of(request), name, version)
     head, raw = tensors.split(await request.body(), request.headers.get(tensors.HEADER))
     body = parse(V2InferRequest, head)
     _check_names(model, body)
-    batch, wanted = _windows(model, body, raw), _outputs(model, body)
-    return _answer(model, body, await dataplane.predict(model, batch), wanted)
+    binary = _binary(body)
+    asked = [(o.name, o.parameters or {}) for o in body.outputs or ()]
+    decoded = v2.Request(name, version, body.id, _inputs(model, body, raw), asked,
+                         body.parameters or {})  # fmt: skip
+    return _answer(await v2.infer(model, decoded), binary)
 
 
 def _check_names(model: Model, body: V2InferRequest) -> None:
@@ -96,75 +85,58 @@ def _check_names(model: Model, body: V2InferRequest) -> None:
         raise InputError(("model_version",), message)
 
 
-def _windows(model: Model, body: V2InferRequest, raw: bytes) -> np.ndarray:
-    """The checked batch `(n, window, F)` from the one input; errors name where it broke."""
-    spec, loc = model.spec, ("inputs", 0)
-    if len(body.inputs) != 1 or body.inputs[0].name != spec.input_name:
-        names = ", ".join(repr(short(t.name)) for t in body.inputs)
-        raise InputError(("inputs",), f"must be the one input {spec.input_name!r} (got {names})")
-    tensor = body.inputs[0]
-    if tensor.datatype not in tensors.FLOATS:
-        message = f"must be FP32 or FP64 (got {short(tensor.datatype)!r})"
-        raise InputError((*loc, "datatype"), message)
-    shape, size = tuple(tensor.shape), (tensor.parameters or {}).get("binary_data_size")
-    if size is not None:
-        if type(size) is not int or size != len(raw) or tensor.data is not None:
-            where = (*loc, "parameters", "binary_data_size")
-            raise InputError(where, f"must be the {len(raw)} bytes after the JSON, with no data")
-        values = tensors.from_binary(loc, raw, shape, tensor.datatype)
-    elif tensor.data is None or raw:
-        raise InputError((*loc, "data"), "is required (or binary_data_size, for raw bytes)")
-    else:
-        values = tensors.from_json(loc, tensor.data, shape)
-    try:
-        return inputs.windows(spec, values)
-    except InputError as exc:  # (i, step, feature) -> window[i][step].feature
-        raise InputError((spec.input_name, *exc.loc), exc.msg) from None
+def _inputs(model: Model, body: V2InferRequest, raw: bytes) -> list[v2.Input]:
+    """Each input with its values, from JSON `data` or the binary part after the JSON."""
+    found = []
+    for i, tensor in enumerate(body.inputs):
+        loc, shape = ("inputs", i), tuple(tensor.shape)
+        v2.dtype_of(loc, tensor.datatype)
+        v2.check_shape(loc, shape, model)
+        size = (tensor.parameters or {}).get("binary_data_size")
+        if size is not None:
+            if type(size) is not int or size != len(raw) or tensor.data is not None:
+                where = (*loc, "parameters", "binary_data_size")
+                raise InputError(where, f"must be the {len(raw)} bytes after the JSON, no data")
+            values = v2.from_raw(loc, raw, shape, tensor.datatype)
+        elif tensor.data is None or raw:
+            raise InputError((*loc, "data"), "is required (or binary_data_size, for raw bytes)")
+        else:
+            values = tensors.from_json(loc, tensor.data, shape)
+        found.append(v2.Input(tensor.name, tensor.datatype, shape, values))
+    return found
 
 
-def _outputs(model: Model, body: V2InferRequest) -> list[tuple[str, bool]]:
-    """(name, in binary) of every output to answer, checked before the model runs."""
-    names = [*model.spec.outputs, WARNINGS]
-    binary = _flag(body.parameters, "binary_data_output", ("parameters",))
-    if not body.outputs:
-        return [(name, binary) for name in names]
-    wanted = []
-    for i, output in enumerate(body.outputs):
-        if output.name not in names:
-            message = f"{short(output.name)!r} is not an output ({', '.join(names)})"
-            raise InputError(("outputs", i, "name"), message)
-        if output.parameters and "classification" in output.parameters:
-            raise InputError(("outputs", i, "parameters"), "classification is not supported")
-        where = ("outputs", i, "parameters")
-        wanted.append((output.name, _flag(output.parameters, "binary_data", where, binary)))
-    return wanted
+def _binary(body: V2InferRequest) -> dict[str, bool]:
+    """Output name -> sent as raw bytes (the binary extension's parameters), checked first."""
+    default = _flag(body.parameters, "binary_data_output", ("parameters",))
+    asked = {
+        o.name: _flag(o.parameters, "binary_data", ("outputs", i, "parameters"), default)
+        for i, o in enumerate(body.outputs or ())
+    }
+    return asked if body.outputs else {"": default}
 
 
-def _answer(
-    model: Model, body: V2InferRequest, answer: Answer, wanted: list[tuple[str, bool]]
-) -> Response:
+def _answer(response: v2.Response, binary: dict[str, bool]) -> Response:
     """The answer's JSON, or JSON and raw bytes when any output is asked for in binary."""
     outputs, chunks = [], []
-    for name, binary in wanted:
-        values = _warnings(answer) if name == WARNINGS else answer.outputs[name]
-        tensor = _head(name, values)
-        if binary:
-            raw = tensors.to_raw(values)
+    default = binary.get("", False)
+    for output in response.outputs:
+        tensor: dict[str, Any] = {"name": output.name, "datatype": output.datatype,
+                                  "shape": output.shape}  # fmt: skip
+        if binary.get(output.name, default):
+            raw = tensors.to_raw(output.values)
             tensor["parameters"] = {"binary_data_size": len(raw)}
             chunks.append(raw)
-        elif isinstance(values, list):
-            tensor["data"] = [v.decode() for v in values]
+        elif isinstance(output.values, list):
+            tensor["data"] = [v.decode() for v in output.values]
         else:
-            tensor["data"] = values.ravel().tolist()
+            tensor["data"] = output.values.ravel().tolist()
         outputs.append(tensor)
-    content: dict[str, Any] = {
-        "model_name": model.name,
-        "model_version": str(model.version),
-        "id": body.id if body.id is not None else _request_id(),
-        "outputs": outputs,
-    }
-    if answer.level is not None:
-        content["parameters"] = {"interval_level": answer.level}
+    content: dict[str, Any] = {"model_name": response.model_name,
+                               "model_version": response.model_version, "id": response.id,
+                               "outputs": outputs}  # fmt: skip
+    if response.parameters:
+        content["parameters"] = response.parameters
     if not chunks:
         return encode(content)
     header = to_json(content)
@@ -172,24 +144,8 @@ def _answer(
                     headers={tensors.HEADER: str(len(header))})  # fmt: skip
 
 
-def _head(name: str, values: np.ndarray | list[bytes]) -> dict[str, Any]:
-    if isinstance(values, list):
-        return {"name": name, "datatype": "BYTES", "shape": [len(values)]}
-    return {"name": name, "datatype": "FP32", "shape": list(values.shape)}
-
-
 def _flag(parameters: dict | None, key: str, where: tuple, default: bool = False) -> bool:
     value = (parameters or {}).get(key, default)
     if type(value) is not bool:
         raise InputError((*where, key), "must be true or false")
     return value
-
-
-def _warnings(answer: Answer) -> list[bytes]:
-    """One JSON object per warning, the native answer's fields."""
-    return [to_json(w) for w in native_warnings(answer)]
-
-
-def _request_id() -> str:
-    current = context.current.get()
-    return current.request_id if current is not None else context.new_id()

@@ -1,41 +1,35 @@
-"""The Open Inference Protocol's health, model readiness and model metadata routes.
+"""The Open Inference Protocol's health, readiness, metadata and model configuration routes.
 
 Server readiness is the service's one definition (service.core.registry.Readiness), as for
-/health/ready. Errors are the protocol's `{"error": "..."}`.
+/health/ready; the rest is the protocol's codec (service.protocols.v2), shared with gRPC.
+Errors are the protocol's `{"error": "..."}`.
 """
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.api.deps import DrainingDep, RegistryDep
-from service.api.errors import short
-from service.api.kserve.infer import WARNINGS
+from service.api.kserve.infer import V2Route
 from service.api.kserve.schemas import (
     V2Error,
     V2Live,
+    V2ModelConfig,
     V2ModelMetadata,
     V2ModelReady,
     V2Ready,
     V2ServerMetadata,
-    V2Tensor,
 )
-from service.core.errors import ServiceError, VersionNotFound
 from service.core.registry import Registry
+from service.protocols import v2
 
-router = APIRouter(prefix="/v2", tags=["kserve"])
-SERVER = "lstm-service"
-EXTENSIONS = ["binary_tensor_data"]  # service.api.kserve.tensors
+router = APIRouter(prefix="/v2", tags=["kserve"], route_class=V2Route)
 _MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": V2Error, "description": "A version that is not a whole number"},
     404: {"model": V2Error, "description": "No such model or version"},
     503: {"model": V2ModelReady, "description": "Known, but not loaded"},
 }
-
-
-def render(exc: ServiceError) -> JSONResponse:
-    """The protocol's error answer."""
-    return JSONResponse({"error": exc.message}, exc.status)
 
 
 @router.get("/health/live", response_model=V2Live)
@@ -66,21 +60,21 @@ async def model_ready(name: str, registry: RegistryDep) -> JSONResponse:
     response_model=V2ModelReady,
     responses=_MODEL_ERRORS,
 )
-async def version_ready(name: str, version: int, registry: RegistryDep) -> JSONResponse:
-    """This version is the one being served."""
+async def version_ready(name: str, version: str, registry: RegistryDep) -> JSONResponse:
+    """This version is the one being served (503 for another version on disk)."""
     return _ready(registry, name, version)
 
 
 @router.get("", response_model=V2ServerMetadata)
-async def server_metadata(request: Request) -> V2ServerMetadata:
+async def server_metadata() -> Any:
     """Name, version and the protocol extensions this server speaks."""
-    return V2ServerMetadata(name=SERVER, version=request.app.version, extensions=EXTENSIONS)
+    return v2.server_metadata()
 
 
 @router.get("/models/{name}", response_model=V2ModelMetadata, responses=_MODEL_ERRORS)
 async def model_metadata(name: str, registry: RegistryDep) -> Any:
-    """Name, versions, and the input and output tensors of the served version."""
-    return _metadata(registry, name, None)
+    """Name, the version served, and the input and output tensors."""
+    return v2.model_metadata(registry, name, None)
 
 
 @router.get(
@@ -88,35 +82,25 @@ async def model_metadata(name: str, registry: RegistryDep) -> Any:
 )
 async def version_metadata(name: str, version: str, registry: RegistryDep) -> Any:
     """The same, 404 unless `version` is the one being served."""
-    return _metadata(registry, name, version)
+    return v2.model_metadata(registry, name, version)
 
 
-def _metadata(registry: Registry, name: str, version: str | None) -> Any:
-    try:
-        if version is not None and not version.isdigit():
-            raise VersionNotFound(name, short(version))  # type: ignore[arg-type]
-        model = registry.model(name, None if version is None else int(version))
-    except ServiceError as exc:
-        return render(exc)
-    spec = model.spec
-    outputs = [
-        V2Tensor(name=n, shape=[-1 if d is None else d for d in t.shape])
-        for n, t in spec.outputs.items()
-    ]
-    return V2ModelMetadata(
-        name=name,
-        versions=[str(s.version) for s in registry.versions(name)],
-        inputs=[V2Tensor(name=spec.input_name, shape=[-1, *spec.input_shape])],
-        outputs=[*outputs, V2Tensor(name=WARNINGS, datatype="BYTES", shape=[-1])],
-    )
+@router.get("/models/{name}/config", response_model=V2ModelConfig, responses=_MODEL_ERRORS)
+async def model_config(name: str, registry: RegistryDep) -> Any:
+    """The model configuration, in Triton's fields (what tritonclient's get_model_config reads)."""
+    return v2.model_config(registry, name, None)
 
 
-def _ready(registry: Registry, name: str, version: int | None) -> JSONResponse:
-    if not registry.known(name):
-        return JSONResponse({"error": f"model '{name}' not found"}, 404)
-    listed = {s.version for s in registry.versions(name)}
-    if version is not None and version not in listed:
-        return JSONResponse({"error": f"model '{name}' has no version {version}"}, 404)
-    served = registry.models.get(name)
-    ok = served is not None and version in (None, served.version)
+@router.get(
+    "/models/{name}/versions/{version}/config",
+    response_model=V2ModelConfig,
+    responses=_MODEL_ERRORS,
+)
+async def version_config(name: str, version: str, registry: RegistryDep) -> Any:
+    """The same, 404 unless `version` is the one being served."""
+    return v2.model_config(registry, name, version)
+
+
+def _ready(registry: Registry, name: str, version: str | None) -> JSONResponse:
+    ok = v2.model_ready(registry, name, version)
     return JSONResponse({"name": name, "ready": ok}, 200 if ok else 503)

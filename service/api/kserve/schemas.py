@@ -49,6 +49,24 @@ class V2ModelMetadata(BaseModel):
     outputs: list[V2Tensor]
 
 
+class V2ConfigTensor(BaseModel):
+    name: str
+    data_type: str = Field(description="TYPE_FP32; TYPE_STRING for `warnings`")
+    dims: list[int] = Field(description="The whole shape, batch first (max_batch_size 0)")
+
+
+class V2ModelConfig(BaseModel):
+    """Triton's model configuration, the fields this server fills."""
+
+    name: str
+    platform: str
+    backend: str
+    version_policy: dict[str, Any]
+    max_batch_size: int
+    input: list[V2ConfigTensor]
+    output: list[V2ConfigTensor]
+
+
 class V2Error(BaseModel):
     error: str
 

@@ -7,16 +7,14 @@ for outputs asked for in binary. Raw numbers are little-endian; a BYTES element 
 little-endian length, then its bytes. Errors are `InputError`s located in the request.
 """
 
-import math
-import struct
 from typing import Any
 
 import numpy as np
 
 from service.core.errors import InputError, Loc
+from service.protocols import v2
 
 HEADER = "inference-header-content-length"
-FLOATS = {"FP32": np.dtype("<f4"), "FP64": np.dtype("<f8")}  # accepted for a float input
 _NUMBER = {int, float}
 
 
@@ -37,31 +35,14 @@ def from_json(loc: Loc, data: list[Any], shape: tuple[int, ...]) -> np.ndarray:
     values = np.array(data, dtype=object)
     if values.ndim > 1 and tuple(values.shape) != shape:
         raise InputError((*loc, "data"), f"is nested as {list(values.shape)}, not {list(shape)}")
-    if not set(map(type, values.flat)) <= _NUMBER:
+    flat = values.ravel()
+    if not set(map(type, flat)) <= _NUMBER:
         raise InputError((*loc, "data"), f"must hold numbers only, flat or nested as {list(shape)}")
-    if values.size != math.prod(shape):
-        needs = f"shape {list(shape)} needs {math.prod(shape)}"
-        raise InputError((*loc, "data"), f"holds {values.size} values; {needs}")
-    try:
-        return values.astype(np.float64).reshape(shape)
-    except OverflowError:  # a JSON integer beyond float64
-        raise InputError((*loc, "data"), "must hold numbers within float32's range") from None
-
-
-def from_binary(loc: Loc, raw: bytes, shape: tuple[int, ...], datatype: str) -> np.ndarray:
-    """`shape` from the raw little-endian bytes of one input."""
-    dtype = FLOATS[datatype]
-    expected = math.prod(shape) * dtype.itemsize
-    if len(raw) != expected:
-        raise InputError(
-            (*loc, "parameters", "binary_data_size"),
-            f"is {len(raw)} bytes; shape {list(shape)} of {datatype} needs {expected}",
-        )
-    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+    return v2.from_values(loc, flat, shape)
 
 
 def to_raw(values: np.ndarray | list[bytes]) -> bytes:
     """The binary form of an output: little-endian numbers, or length-prefixed BYTES."""
     if isinstance(values, list):
-        return b"".join(struct.pack("<I", len(v)) + v for v in values)
+        return v2.bytes_raw(values)
     return np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("<")).tobytes()

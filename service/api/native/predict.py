@@ -1,15 +1,16 @@
-"""The prediction routes: a body in, one call of the data plane, the native answer out.
+"""The prediction routes: a body in, the native codec (service.protocols.native), JSON out.
 
 Each route reads its body itself (service.api.body: one pydantic-core pass) and answers with
 JSON it encodes itself, so FastAPI neither validates the body twice nor the answer again;
-`response_model` still documents the answer.
+`response_model` still documents the answer. `POST /predict/{name}` serves any model by the
+task in its metadata; `/predict/stock`, `/predict/sine` and `/classify` are the same call for
+the shipped models, answering 503 rather than 404 when theirs is not deployed.
 """
 
-from operator import attrgetter
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from service.api.body import bounded, encode, parse
 from service.api.deps import registry_of
@@ -21,20 +22,21 @@ from service.api.native.schemas import (
     SineResponse,
     StockRequest,
     StockResponse,
-    StockRow,
 )
 from service.api.openapi import json_body
-from service.core import dataplane, inputs
-from service.core.dataplane import Answer
-from service.core.errors import InputError, ModelNotFound, ModelUnavailable
+from service.core import inputs
+from service.core.errors import ModelNotFound, ModelUnavailable
 from service.core.registry import Model, Registry
+from service.protocols import native
+
+table = native.table  # the rows -> array step, for the evaluation route and the tests
 
 router = APIRouter(tags=["predict"], responses=responses(401, 413, 415, 422, 429, 503))
-SERVED = ("stock", "sine", "classify")  # the models these routes answer for, by name
+SERVED = ("stock", "sine", "classify")  # the models with a route of their own, by name
 
 
 def served(registry: Registry, name: str) -> Model:
-    """The model a route answers for; 503 when it is not deployed (the route exists)."""
+    """The model a route of its own answers for; 503 when it is not deployed."""
     try:
         return registry.model(name)
     except ModelNotFound:
@@ -44,46 +46,49 @@ def served(registry: Registry, name: str) -> Model:
 @router.post("/predict/stock", response_model=StockResponse, openapi_extra=json_body(StockRequest))
 async def predict_stock(request: Request) -> Response:
     """Next-day close for every sliding window of the rows (oldest first)."""
-    model = served(await registry_of(request), "stock")
-    body = parse(StockRequest, bounded(await request.body(), *_row_limits(model.spec)))
-    batch = inputs.stock_table(model.spec, table(body.rows, model.spec.features))
-    answer = await dataplane.predict(model, batch)
-    predictions = answer.prediction[:, 0].tolist()  # (n_windows, 1) -> n_windows
-    return encode({**_head(answer), "predictions": predictions, "next_close": predictions[-1],
-                   "intervals": _intervals(answer), "warnings": warnings(answer)})  # fmt: skip
+    return await _predict(served(await registry_of(request), "stock"), request)
 
 
 @router.post("/predict/sine", response_model=SineResponse, openapi_extra=json_body(SineRequest))
 async def predict_sine(request: Request) -> Response:
     """Fitted cos(x) for every x of one window or of several."""
-    model = served(await registry_of(request), "sine")
-    body = parse(SineRequest, bounded(await request.body(), *_window_limits(model.spec)))
-    nested, answer = await _curve(model, body.x)
-    y = answer.prediction[..., 0]  # (n_windows, window, 1) -> (n_windows, window)
-    intervals = _intervals(answer)
-    return encode({**_head(answer), "y": y.tolist() if nested else y[0].tolist(),
-                   "intervals": intervals if nested or intervals is None else intervals[0],
-                   "warnings": warnings(answer)})  # fmt: skip
+    return await _predict(served(await registry_of(request), "sine"), request)
 
 
 @router.post("/classify", response_model=ClassifyResponse, openapi_extra=json_body(ClassifyRequest))
 async def classify(request: Request) -> Response:
     """Class (1 where cos(4x) < 0) and both probabilities for every x."""
-    model = served(await registry_of(request), "classify")
-    body = parse(ClassifyRequest, bounded(await request.body(), *_window_limits(model.spec)))
-    nested, answer = await _curve(model, body.x)
-    probabilities = answer.prediction  # (n_windows, window, 2)
-    classes = probabilities.argmax(axis=-1)  # (n_windows, window)
-    if not nested:
-        probabilities, classes = probabilities[0], classes[0]
-    probabilities_list = probabilities.tolist()
-    return encode({**_head(answer), "classes": classes.tolist(),
-                   "probabilities": probabilities_list, "warnings": warnings(answer)})  # fmt: skip
+    return await _predict(served(await registry_of(request), "classify"), request)
 
 
-# Called by the gate without FastAPI's routing (service.api.direct): each takes only the Request
-DIRECT = {("POST", "/predict/stock"): predict_stock, ("POST", "/predict/sine"): predict_sine,
-          ("POST", "/classify"): classify}  # fmt: skip
+_ANY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+    json_body(m)["requestBody"]["content"]["application/json"]["schema"]
+    for m in (StockRequest, SineRequest)]}}}}}  # fmt: skip
+
+
+@router.post(
+    "/predict/{name}",
+    response_model=StockResponse | SineResponse | ClassifyResponse,
+    openapi_extra=_ANY,
+    responses=responses(404),
+)
+async def predict_model(request: Request, name: str) -> Response:
+    """Any model, by its task: rows for a regression (as /predict/stock), `x` for a curve (as
+    /predict/sine) or a classification (as /classify)."""
+    return await _predict((await registry_of(request)).model(name), request)
+
+
+async def _predict(model: Model, request: Request) -> Response:
+    schema, limits = _body(model.spec)
+    body: Any = parse(schema, bounded(await request.body(), *limits))
+    given = body.rows if model.spec.task == "regression" else body.x
+    return encode(await native.predict(model, given))
+
+
+def _body(spec: Any) -> tuple[type[BaseModel], tuple[dict[bytes, int], tuple, str]]:
+    if spec.task == "regression":
+        return StockRequest, _row_limits(spec)
+    return (SineRequest if spec.task == "curve" else ClassifyRequest), _window_limits(spec)
 
 
 def _row_limits(spec: Any) -> tuple[dict[bytes, int], tuple, str]:
@@ -97,57 +102,3 @@ def _window_limits(spec: Any) -> tuple[dict[bytes, int], tuple, str]:
     n, window = inputs.MAX_WINDOWS, spec.window
     limits = {b"[": n + 1, b",": n * window + n}
     return limits, ("x",), f"must hold at most {n} windows of {window} values"
-
-
-def table(rows: list[StockRow], features: tuple[str, ...]) -> np.ndarray:
-    """`(n_rows, F)` float64, columns in the model's feature order."""
-    found = np.array(list(map(attrgetter(*features), rows)), dtype=np.float64)
-    if np.isnan(found).any():  # a None (JSON numbers are finite): an optional field the model needs
-        r, f = (int(i) for i in np.argwhere(np.isnan(found))[0])
-        raise InputError(("rows", r, features[f]), "is required: the model uses it")
-    return found
-
-
-async def _curve(model: Any, x: list) -> tuple[bool, Answer]:
-    nested = isinstance(x[0], list)
-    try:
-        batch = inputs.windows(model.spec, x if nested else [x])
-    except InputError as exc:
-        raise _curve_error(exc, nested) from None
-    return nested, await dataplane.predict(model, batch)
-
-
-def _curve_error(exc: InputError, nested: bool) -> InputError:
-    """Core locations `(i, step, feature)` -> `x[i][step]` (or `x[step]` for one window)."""
-    loc = exc.loc[:2] if nested else exc.loc[1:2]
-    msg = f"each window {exc.msg}" if nested and len(exc.loc) == 1 else exc.msg
-    return InputError(("x", *loc), msg)
-
-
-def _head(answer: Answer) -> dict[str, Any]:
-    return {"model": answer.model, "version": answer.version}
-
-
-def _intervals(answer: Answer) -> list | None:
-    """One {lower, upper, level} per prediction, nested like the prediction without its last
-    axis of size 1; None if the model has no interval."""
-    if answer.lower is None:
-        return None
-    level = answer.level
-    lower, upper = answer.lower[..., 0], answer.upper[..., 0]
-    if lower.ndim == 1:
-        return [{"lower": lo, "upper": hi, "level": level}
-                for lo, hi in zip(lower.tolist(), upper.tolist(), strict=True)]  # fmt: skip
-    return [
-        [{"lower": lo, "upper": hi, "level": level} for lo, hi in zip(los, his, strict=True)]
-        for los, his in zip(lower.tolist(), upper.tolist(), strict=True)
-    ]
-
-
-def warnings(answer: Answer) -> list[dict[str, Any]]:
-    return [
-        {"window": w.window, "feature": w.feature, "step": w.step, "value": w.value,
-         "measure": w.measure, "distance": w.distance, "threshold": w.threshold,
-         "message": w.message}
-        for w in answer.warnings
-    ]  # fmt: skip

@@ -1,0 +1,47 @@
+"""Every error kind the core raises -> its HTTP status and its gRPC status code, side by side.
+
+The one table both transports read (docs/protocols.md shows it): REST answers `http` (the
+native routes answer `native` where it differs: 422 for a rule broken by the body, as
+pydantic's validation errors), gRPC answers the code named `grpc` (service.grpc.errors turns
+the name into `grpc.StatusCode`; no gRPC import here).
+"""
+
+from dataclasses import dataclass
+
+from service.core.errors import ServiceError
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    http: int
+    grpc: str
+    native: int
+
+
+KINDS: dict[str, Kind] = {
+    "invalid_argument": Kind(400, "INVALID_ARGUMENT", 422),
+    "not_found": Kind(404, "NOT_FOUND", 404),
+    "unavailable": Kind(503, "UNAVAILABLE", 503),
+    "resource_exhausted": Kind(429, "RESOURCE_EXHAUSTED", 429),
+    "too_large": Kind(413, "RESOURCE_EXHAUSTED", 413),
+    "unauthenticated": Kind(401, "UNAUTHENTICATED", 401),
+    "unimplemented": Kind(501, "UNIMPLEMENTED", 501),
+    "internal": Kind(500, "INTERNAL", 500),
+}
+
+
+class BadRequest(ServiceError):
+    """A message that breaks a rule of the protocol itself (a missing input, a wrong dtype)."""
+
+    status, code = 400, "invalid_argument"
+
+
+class Unimplemented(ServiceError):
+    """A method of the protocol that this service does not offer."""
+
+    status, code = 501, "unimplemented"
+
+
+def kind_of(exc: ServiceError) -> Kind:
+    """The statuses of an error (INTERNAL for a kind the table lacks)."""
+    return KINDS.get(exc.code, KINDS["internal"])

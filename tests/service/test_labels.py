@@ -1,0 +1,54 @@
+"""TF Serving's version labels: `labels.json` beside a model's versions, read at each refresh."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service.core.batching import Options as BatchOptions
+from service.core.errors import ModelUnavailable
+from service.core.registry import Registry
+from service.core.repository import Repository
+from service.protocols.errors import BadRequest
+from service.protocols.tfserving import ServableNotFound, model_of
+
+COMMITTED = Path(__file__).resolve().parents[2] / "models"
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    shutil.copytree(COMMITTED / "sine", tmp_path / "sine")
+    return Registry(Repository(tmp_path), load=None, batching=BatchOptions())  # type: ignore[arg-type]
+
+
+def test_labels_are_read_again_at_each_refresh(registry, tmp_path):
+    registry.refresh()
+    assert registry.labels == {}
+    labels = tmp_path / "sine" / "labels.json"
+    labels.write_text(json.dumps({"stable": 4}))
+    registry.refresh()
+    assert registry.labels == {"sine": {"stable": 4}}
+    labels.write_text(json.dumps({"stable": 4, "canary": 5}))
+    registry.refresh()
+    assert registry.labels == {"sine": {"stable": 4, "canary": 5}}
+    assert registry.listing == {"sine": [4]}  # the file is no version, and not skipped as one
+
+
+@pytest.mark.parametrize("text", ['{"stable": "4"}', '["stable"]', "{not json", '{"a": 0}'])
+def test_a_malformed_labels_file_gives_no_labels_and_is_logged(registry, tmp_path, caplog, text):
+    (tmp_path / "sine" / "labels.json").write_text(text)
+    registry.refresh()
+    assert registry.labels == {}
+    assert "labels.json" in caplog.text
+
+
+def test_an_unknown_label_is_tf_servings_invalid_argument(registry, tmp_path):
+    (tmp_path / "sine" / "labels.json").write_text(json.dumps({"stable": 4}))
+    registry.refresh()
+    with pytest.raises(BadRequest, match=r"^Unrecognized servable version label: canary$"):
+        model_of(registry, "sine", label="canary")
+    with pytest.raises(ModelUnavailable):
+        model_of(registry, "sine", label="stable")  # known, but nothing is loaded here
+    with pytest.raises(ServableNotFound, match=r"Latest\(nope\)"):
+        model_of(registry, "nope")
