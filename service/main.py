@@ -56,8 +56,8 @@ def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
     registry = Registry(Repository(settings.models_dir), load, batching)
     registry.load_all()
     if not registry.models:
-        where = f"MODELS_DIR={str(settings.models_dir)!r}"
-        raise NothingToServe(f"{where}: no model loaded (each model's reason is logged above)")
+        where = settings.models_dir.resolve()
+        raise NothingToServe(f"no loadable model under {where} (MODELS_DIR; the reasons above)")
     return registry
 
 

@@ -46,8 +46,9 @@ async def refusing(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> 
         await app(scope, receive, held)
     except NothingToServe as exc:
         log.error("refusing to start: %s", exc)
+        # told before the error goes on: a server that has read the failure logs no traceback
         await send({"type": "lifespan.startup.failed", "message": ""})
-        return
+        raise
     except BaseException:
         for message in failed:
             await send(message)

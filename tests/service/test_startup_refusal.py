@@ -170,4 +170,4 @@ def test_models_that_all_fail_to_load_exit_3_with_one_line_each_and_no_traceback
     reasons = [line for line in lines if " ERROR service.core.registry: model " in line]
     assert sorted(line.split("model ")[1].split()[0] for line in reasons) == ["sine", "stock"]
     refusals = [line for line in lines if "refusing to start: " in line]
-    assert len(refusals) == 1 and "no model loaded" in refusals[0], lines
+    assert len(refusals) == 1 and "no loadable model under" in refusals[0], lines
