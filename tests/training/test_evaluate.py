@@ -99,6 +99,10 @@ def _swap(frame):
 BAD_FILES = {
     "missing_column": (lambda f: f.drop(columns="volume"), "missing column(s) volume"),
     "too_few_rows": (lambda f: f.iloc[:40], "40 data rows; at least"),
+    "empty": (None, "the file is empty"),
+}  # fmt: skip
+# Refused with --strict; by default their windows are left out and the rows listed.
+INCONSISTENT = {
     "unsorted_dates": (_swap, "breaks the file's order"),
     "duplicate_date": (lambda f: f.assign(date=f["date"].where(f.index != 5, f["date"][4])),
                        "appears twice"),
@@ -106,12 +110,11 @@ BAD_FILES = {
                            "column close, date 2020-01-14: -1.0 must be > 0"),
     "low_above_high": (lambda f: f.assign(low=f["low"].where(f.index != 9, 1e9)),
                        "column low, date 2020-01-14: 1000000000.0 is above high"),
-    "empty": (None, "the file is empty"),
 }  # fmt: skip
 
 
 def bad_file(tmp_path, case):
-    change, message = BAD_FILES[case]
+    change, message = {**BAD_FILES, **INCONSISTENT}[case]
     path = tmp_path / f"{case}.csv"
     if change is None:
         path.write_text("")
@@ -120,18 +123,38 @@ def bad_file(tmp_path, case):
     return path, message
 
 
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
+@pytest.mark.parametrize("case", sorted(BAD_FILES) + [f"{c}-strict" for c in INCONSISTENT])
 def test_evaluate_refuses_a_bad_file_in_one_line(tiny_exports, tmp_path, capsys, case):
-    path, message = bad_file(tmp_path, case)
-    assert main(["evaluate", str(tiny_exports["stock"]), "--csv", str(path)]) == 2
+    path, message = bad_file(tmp_path, case.removesuffix("-strict"))
+    strict = ["--strict"] if case.endswith("-strict") else []
+    assert main(["evaluate", str(tiny_exports["stock"]), "--csv", str(path), *strict]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {path}: ") and message in err[0]
 
 
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_training_refuses_a_bad_file_in_one_line(tmp_path, capsys, case):
+@pytest.mark.parametrize("case", sorted(INCONSISTENT))
+def test_evaluate_leaves_out_the_windows_of_an_inconsistent_row(tiny_exports, tmp_path, capsys,
+                                                                case):  # fmt: skip
     path, message = bad_file(tmp_path, case)
-    assert main(["stock", "--csv", str(path), "--out", str(tmp_path / "m"), "--quiet"]) == 2
+    args = [str(tiny_exports["stock"]), "--csv", str(path), "--out", str(tmp_path / "card")]
+    assert main(["evaluate", *args]) == 0
+    err = capsys.readouterr().err
+    assert "1 inconsistent row(s) left out" in err and "--strict" in err
+    card = json.loads((tmp_path / "card.json").read_text())
+    excluded = card["data"]["excluded"]
+    assert excluded["rows"] == 1 and message.split(": ")[-1] in str(excluded["list"][0])
+    # 280 windows of 20 rows; the bad row at r is in windows max(0, r - 20) .. r (rows or target)
+    left_out = {"unsorted_dates": 11, "duplicate_date": 5 + 1, "non_positive_price": 10,
+                "low_above_high": 10}  # duplicate: one row fewer, so one window fewer  # fmt: skip
+    assert card["windows"] == 280 - left_out[case]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES) + [f"{c}-strict" for c in INCONSISTENT])
+def test_training_refuses_a_bad_file_in_one_line(tmp_path, capsys, case):
+    path, message = bad_file(tmp_path, case.removesuffix("-strict"))
+    strict = ["--strict"] if case.endswith("-strict") else []
+    args = ["stock", "--csv", str(path), "--out", str(tmp_path / "m"), "--quiet", *strict]
+    assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"error: {path}: ") and message in err[-1]
     assert not (tmp_path / "m" / "stock").exists() or not any((tmp_path / "m" / "stock").iterdir())
