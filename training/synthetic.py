@@ -3,8 +3,10 @@
 The issue's "other exchange" history is not available offline (only the S&P 500 and NASDAQ
 OHLCV series ship with `arch`), so interval coverage "on another market" is measured on this
 stand-in: a Markov-switching GARCH(1, 1) with Student-t shocks. Three regimes (calm, normal,
-crisis) with unconditional daily volatility 0.5%, 1.2% and 3.5% and abrupt switches between
-them, a drift, overnight gaps, intraday ranges and a volume that rises with volatility.
+crisis) with unconditional daily volatility 0.4%, 1.2% and 4.5%, abrupt switches between them
+every few months (the S&P 500 of 1999-2018 changes regime far less often), a drift, overnight
+gaps, intraday ranges about twice as wide as the S&P's relative to the day's move, and a
+volume that rises with volatility and jumps about more than an index's does.
 Everything is drawn from one seeded generator: the same seed gives the same rows on any machine
 (numpy's PCG64 and its distributions are stable across platforms).
 
@@ -22,9 +24,9 @@ import pandas as pd
 SOURCE = "synthetic: Markov-switching GARCH(1,1), seed {seed} (training/synthetic.py)"
 ROWS = 5000  # about 20 trading years, like the `arch` series
 # Per regime: (unconditional daily volatility, GARCH alpha, GARCH beta, daily drift)
-REGIMES = ((0.005, 0.05, 0.90, 0.0004), (0.012, 0.08, 0.88, 0.0002), (0.035, 0.12, 0.84, -0.001))
-# Daily transition probabilities (row: from, column: to); mean stays ~ 200, 400, 60 days.
-TRANSITIONS = np.array([[0.995, 0.004, 0.001], [0.0015, 0.9975, 0.001], [0.004, 0.0126, 0.9834]])
+REGIMES = ((0.004, 0.05, 0.90, 0.0004), (0.012, 0.12, 0.85, 0.0002), (0.045, 0.15, 0.80, -0.001))
+# Daily transition probabilities (row: from, column: to); mean stays ~ 67, 100, 33 days.
+TRANSITIONS = np.array([[0.985, 0.01, 0.005], [0.005, 0.99, 0.005], [0.01, 0.02, 0.97]])
 STUDENT_DF = 5  # fat tails, as daily returns have
 
 
@@ -64,10 +66,10 @@ def frame(seed: int = 0, rows: int = ROWS) -> pd.DataFrame:
     previous = np.r_[1000.0, close[:-1]]
     gap = rng.uniform(0.1, 0.4, rows)  # share of the day's move that happens overnight
     open_ = previous * np.exp(gap * r + rng.normal(0, 0.1, rows) * sigma)
-    reach = np.abs(rng.normal(0, 0.6, (2, rows))) * sigma  # intraday excursions beyond the body
+    reach = np.abs(rng.normal(0, 1.2, (2, rows))) * sigma  # intraday excursions beyond the body
     high = np.maximum(open_, close) * np.exp(reach[0])
     low = np.minimum(open_, close) * np.exp(-reach[1])
-    volume = np.round(2e8 * np.exp(rng.normal(0, 0.25, rows)) * (sigma / 0.01) ** 0.6)
+    volume = np.round(2e8 * np.exp(rng.normal(0, 0.35, rows)) * (sigma / 0.01) ** 0.6)
     dates = pd.bdate_range("2000-01-03", periods=rows, name="date")
     return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close,
                          "volume": volume}, index=dates)  # fmt: skip
