@@ -46,7 +46,11 @@ def value_problems(frame: pd.DataFrame) -> list[tuple[int, str, str]]:
 
 def order_problems(dates: pd.DatetimeIndex) -> list[tuple[int, str]]:
     """(row position, problem) for rows whose date repeats an earlier one or breaks the file's
-    order (its direction: oldest first or newest first, whichever most steps take)."""
+    order (its direction: oldest first or newest first, whichever most steps take).
+
+    Where the order breaks, the row before is listed too: of two swapped rows, which one holds
+    the wrong date cannot be told.
+    """
     step = np.sign(np.diff(dates.to_numpy()).astype("int64"))  # (n - 1,)
     direction = 1 if (step >= 0).sum() >= (step < 0).sum() else -1
     seen = pd.Index(dates).duplicated(keep="first")
@@ -58,6 +62,8 @@ def order_problems(dates: pd.DatetimeIndex) -> list[tuple[int, str]]:
             order = "oldest first" if direction > 0 else "newest first"
             problems.append((i, f"{dates[i].date()} after {dates[i - 1].date()} breaks the "
                                 f"file's order ({order})"))  # fmt: skip
+            problems.append((i - 1, f"{dates[i - 1].date()} is followed by {dates[i].date()}, "
+                                    "against the file's order"))  # fmt: skip
     return problems
 
 

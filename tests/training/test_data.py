@@ -124,7 +124,7 @@ INCONSISTENT = {
     "duplicate_date": (_set("date", 5, "2020-01-07"),
                        r"column date, line 7: 2020-01-07 appears twice", "2020-01-07"),
     "unsorted_dates": (_swap, r"line 13: 2020-01-15 after 2020-01-16 breaks the file's order "
-                       r"\(oldest first\)", "2020-01-15"),
+                       r"\(oldest first\)", ("2020-01-15", "2020-01-16")),  # which is wrong?
 }  # fmt: skip
 
 
@@ -144,10 +144,11 @@ def test_strict_refuses_an_inconsistent_row_naming_it(tmp_path, case):
 
 @pytest.mark.parametrize("case", sorted(INCONSISTENT))
 def test_an_inconsistent_row_is_marked_and_listed_by_default(tmp_path, case):
-    path, _, date = inconsistent_file(tmp_path, case)
+    path, _, dates = inconsistent_file(tmp_path, case)
+    dates = [dates] if isinstance(dates, str) else list(dates)
     data = load_csv(path)
-    assert [e["date"] for e in data.excluded] == [date]
-    assert data.bad_rows.sum() == 1 and str(data.frame.index[data.bad_rows][0].date()) == date
+    assert [e["date"] for e in data.excluded] == dates
+    assert [str(d.date()) for d in data.frame.index[data.bad_rows]] == dates
     assert data.frame.index.is_monotonic_increasing and data.frame.index.is_unique
 
 
