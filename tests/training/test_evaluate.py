@@ -55,6 +55,33 @@ def test_stock_scorecard_on_the_test_period_is_the_metadatas(tiny_exports, tmp_p
     assert abs(card["interval"]["coverage"] - coverage) <= 2 / windows
 
 
+def test_on_its_training_series_the_headline_is_the_test_period(tiny_exports, tmp_path, capsys):
+    meta = json.loads((tiny_exports["stock"] / "metadata.json").read_text())
+    out = scorecard(capsys, tiny_exports["stock"], "--series", "sp500", "--out", tmp_path / "all")
+    card = json.loads((tmp_path / "all.json").read_text())
+    test = meta["data"]["splits"]["test"]
+    assert card["windows"] == test["windows"] and card["scope"]["trained_on_this_series"]
+    assert card["data"]["first_target"] == test["first_target"]
+    assert set(card["scope"]["periods"]) == {"in_sample", "validation", "out_of_sample"}
+    assert "out-of-sample days only" in out and "in-sample 1999-02-02" in out
+
+
+def test_a_range_of_training_days_only_is_refused(tiny_exports, capsys):
+    args = ["--series", "sp500", "--from", "2005-01-01", "--to", "2005-12-31"]
+    assert main(["evaluate", str(tiny_exports["stock"]), *args]) == 2
+    assert "0 of the 252 days in the range are out-of-sample" in capsys.readouterr().err
+
+
+def test_without_out_the_files_go_to_the_evaluations_folder(tiny_exports, tmp_path, capsys,
+                                                            monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    scorecard(capsys, tiny_exports["sine"], "--windows", "50")
+    version = tiny_exports["sine"].name
+    assert sorted(p.name for p in (tmp_path / "evaluations").iterdir()) == [
+        f"scorecard-sine-{version}.json", f"scorecard-sine-{version}.png"]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evaluations"]
+
+
 def test_date_range_selects_the_scored_days(tiny_exports, tmp_path, capsys):
     scorecard(capsys, tiny_exports["stock"], "--series", "nasdaq", "--from", "2008-01-01",
               "--to", "2008-12-31", "--out", tmp_path / "crash")  # fmt: skip
