@@ -26,7 +26,7 @@ class WindowVolatility(layers.Layer):
 
     decay None: their sample std (ddof 1); decay d: the zero-mean exponentially weighted
     one, weight d**k on the return k days before the last (weights sum to 1). Floored at
-    `floor`. The graph's copy of training.stock.window_volatility.
+    `floor`. The graph's copy of training.bands.window_volatility.
     """
 
     def __init__(self, close_index: int, floor: float, decay: float | None = None, **kwargs):
