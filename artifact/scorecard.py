@@ -145,10 +145,10 @@ def _interval_card(actual, lower, upper, forecast, level, years) -> dict:
     card = {"level": level, "coverage": float(inside.mean()),
             "mean_width_percent": float(np.mean((upper - lower) / forecast) * 100)}  # fmt: skip
     if len(inside) >= ROLLING_DAYS:
-        # counts of days inside, then one division: a share of whole days, exact on any CPU
-        # (a convolution with 1/250 weights summed by the BLAS kernel gave 1.0000000000000004)
-        counts = np.convolve(inside.astype(np.int64), np.ones(ROLLING_DAYS, np.int64), "valid")
-        rolling = counts / ROLLING_DAYS
+        # whole counts of days inside, divided once: exact on every CPU (a float convolution
+        # gives 1.0000000000000004 for a window entirely inside on some BLAS kernels)
+        count = np.concatenate([[0], np.cumsum(inside, dtype=np.int64)])
+        rolling = (count[ROLLING_DAYS:] - count[:-ROLLING_DAYS]) / ROLLING_DAYS
         card[f"rolling_{ROLLING_DAYS}_days"] = {"min": float(rolling.min()),
                                                 "max": float(rolling.max())}  # fmt: skip
     if years is not None:

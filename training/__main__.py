@@ -15,6 +15,8 @@ from pathlib import Path
 from training.config import TASKS
 from training.data import SERIES
 
+EVALUATIONS = Path("evaluations")  # evaluate's default folder (git ignores it)
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -27,6 +29,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("task", choices=[*TASKS, "all"], help="which model to train")
     parser.add_argument("--csv", type=Path, help="stock only: train on this daily CSV instead "
                         "of the S&P 500 series shipped by `arch`")  # fmt: skip
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stock --csv: refuse a file with "
+        "an inconsistent row (by default its windows are left out and listed)",
+    )
     parser.add_argument("--out", type=Path, default=Path("models"), help="models directory "
                         "(default: models); each export adds a new version")  # fmt: skip
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
@@ -37,6 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.csv and args.task not in ("stock",):
         parser.error("--csv applies to the stock task only")
+    if args.strict and not args.csv:
+        parser.error("--strict applies to --csv only")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
     return args
@@ -66,8 +76,14 @@ def parse_evaluate_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--windows", type=int, default=2000,
                         help="sine/classify: random windows to score (default: 2000)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="sine/classify: seed of the windows")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stock: refuse a series with an "
+        "inconsistent row (by default its windows are left out and listed)",
+    )
     parser.add_argument("--out", type=Path, help="write OUT.json and OUT.png (default: "
-                        "scorecard-<name>-<version>)")  # fmt: skip
+                        f"{EVALUATIONS}/scorecard-<name>-<version>)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.csv and args.series:
         parser.error("give --csv or --series, not both")
@@ -95,14 +111,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return lite_main(argv[1:])
     args = parse_args(argv)
+    from training.consistency import summary as summary_of_excluded
     from training.data import DataError, load_csv
 
     if args.csv:  # a bad file is refused before TensorFlow loads, in a moment
         try:
-            load_csv(args.csv)
+            source = load_csv(args.csv, strict=args.strict)
         except DataError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        if source.excluded:
+            print(summary_of_excluded(source.source, source.excluded), file=sys.stderr)
     # TensorFlow loads only once the arguments are known to be good (a --help stays instant).
     from training.export import export
     from training.report import summary
@@ -114,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     for task in tasks:
         print(f"== training {task}", flush=True)
         try:
-            trained = train(task, csv=args.csv, verbose=0 if args.quiet else 1,
+            trained = train(task, csv=args.csv, verbose=0 if args.quiet else 1, strict=args.strict,
                             epochs=args.epochs, seed=args.seed, tensorboard=board)  # fmt: skip
         except DataError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -136,7 +155,7 @@ def evaluate_main(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     model = card["model"]
-    out = args.out or Path(f"scorecard-{model['name']}-{model['version']}")
+    out = args.out or EVALUATIONS / f"scorecard-{model['name']}-{model['version']}"
     print(write(card, chart, out))
     return 0
 

@@ -1,21 +1,27 @@
-"""Daily price data: a series `arch` ships (S&P 500, NASDAQ), or a user's CSV, validated."""
+"""Daily price data: a series `arch` ships (S&P 500, NASDAQ), a synthetic stand-in, or a user's
+CSV, checked row by row (training.consistency)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from training import consistency
+
 # Feature order of the model's input. A file's columns are matched by name, case-insensitively.
 REQUIRED = ("open", "high", "low", "close", "volume")
 OPTIONAL = ("money", "change")
 MIN_ROWS = 250  # about one trading year: enough for a window plus three non-empty splits
-# Daily OHLCV series shipped inside the `arch` package: real index data, no download.
-SERIES = ("sp500", "nasdaq")
+# Daily OHLCV series shipped inside the `arch` package (real index data, no download), and a
+# synthetic market with other volatility regimes (training.synthetic, clearly not data).
+SERIES = ("sp500", "nasdaq", "synthetic")
+DELIMITERS = ",;\t|"
 
 
 class DataError(ValueError):
@@ -24,15 +30,26 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class PriceData:
-    """A validated daily series, oldest first, with where it came from."""
+    """A daily series, oldest first, with where it came from and the rows it must not use.
+
+    `bad` (n_rows,) marks inconsistent rows, kept in place so that windows keep their days
+    apart; `excluded` says which dates and why (training.consistency).
+    """
 
     frame: pd.DataFrame  # index: date; columns: features, in model order
     source: str
     sha256: str
+    bad: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    excluded: list[dict] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
         return list(self.frame.columns)
+
+    @property
+    def bad_rows(self) -> np.ndarray:
+        """(n_rows,) bool: True where the row is inconsistent."""
+        return self.bad if len(self.bad) == len(self.frame) else np.zeros(len(self.frame), bool)
 
 
 def sha256_of(path: Path) -> str:
@@ -44,27 +61,64 @@ def load_default() -> PriceData:
     return load_series("sp500")
 
 
-def load_series(name: str) -> PriceData:
-    """A daily OHLCV index series (1999-2018) that `arch` ships: "sp500" or "nasdaq"."""
+def load_series(name: str, strict: bool = False) -> PriceData:
+    """A daily OHLCV series: "sp500" or "nasdaq" (1999-2018, from `arch`), or "synthetic"."""
     if name not in SERIES:
         raise DataError(f"unknown series {name!r}; expected one of {', '.join(SERIES)}")
+    if name == "synthetic":
+        from training import synthetic
+
+        frame = synthetic.frame()
+        digest = hashlib.sha256(frame.to_csv().encode()).hexdigest()
+        return _checked(frame, synthetic.SOURCE.format(seed=0), digest, [], strict)
     module = importlib.import_module(f"arch.data.{name}")
     path = Path(module.__file__).with_name(f"{name}.csv.gz")
     frame = module.load().rename(columns=str.lower).drop(columns=["adj close"])
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     frame = frame[list(REQUIRED)].astype("float64")
-    _check_ranges(frame, path)
-    return PriceData(frame, f"arch.data.{name}", sha256_of(path))
+    return _checked(frame, f"arch.data.{name}", sha256_of(path), [], strict)
 
 
-def load_csv(path: Path, min_rows: int = MIN_ROWS) -> PriceData:
-    """A user's file: the article's `index_code,date,open,close,...` format or plain OHLCV.
+def load_csv(path: Path, min_rows: int = MIN_ROWS, strict: bool = False) -> PriceData:
+    """A user's file: the article's `index_code,date,open,close,...` format or plain OHLCV,
+    separated by commas, semicolons, tabs or bars (found from the file's first lines).
 
-    Rows may be oldest first or newest first, but in one order with no date twice.
+    Rows may be oldest first or newest first. Inconsistent rows (training.consistency) are
+    marked and listed, or refused at the first one when `strict`.
     """
     path = Path(path)
+    raw = _read(path)
+    features = [*REQUIRED, *(c for c in OPTIONAL if c in raw.columns)]
+    frame = pd.DataFrame({c: _numeric(raw[c], path, c) for c in features})
+    frame.index = _dates(raw["date"], path)
+    if len(frame) < min_rows:
+        raise DataError(f"{path}: {len(frame)} data rows; at least {min_rows} are needed")
+    order = consistency.order_problems(frame.index)
+    if strict and order:
+        i, problem = order[0]
+        raise DataError(f"{path}: column date, line {i + 2}: {problem}")
+    flagged = {frame.index[i] for i, _ in order}  # the date stays out, whichever row is kept
+    excluded = [_entry(frame.index[i], "date", p) for i, p in order]
+    frame = frame.iloc[np.argsort(frame.index.to_numpy(), kind="stable")]
+    frame = frame[~frame.index.duplicated(keep="first")]
+    return _checked(frame, str(path), sha256_of(path), excluded, strict, flagged)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """The file's cells as strings, with lower-case column names; DataError naming the file."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            head = stream.read(64 * 1024)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read as CSV ({exc})") from exc
+    if not head.strip():
+        raise DataError(f"{path}: the file is empty")
+    try:
+        sep = csv.Sniffer().sniff(head.split("\n", 1)[0], delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty") from exc
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -72,18 +126,12 @@ def load_csv(path: Path, min_rows: int = MIN_ROWS) -> PriceData:
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     missing = [c for c in ("date", *REQUIRED) if c not in raw.columns]
     if missing:
-        raise DataError(
-            f"{path}: missing column(s) {', '.join(missing)}; found {list(raw.columns)}"
-        )
-    features = [*REQUIRED, *(c for c in OPTIONAL if c in raw.columns)]
-    frame = pd.DataFrame({c: _numeric(raw[c], path, c) for c in features})
-    frame.index = _dates(raw["date"], path)
-    if len(frame) < min_rows:
-        raise DataError(f"{path}: {len(frame)} data rows; at least {min_rows} are needed")
-    _check_order(frame.index, path)
-    frame = frame.sort_index()
-    _check_ranges(frame, path)
-    return PriceData(frame, str(path), sha256_of(path))
+        named = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}[sep]
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; found "
+                        f"{list(raw.columns)} (columns read as separated by {named})")  # fmt: skip
+    if sep != ",":  # a semicolon-separated file often writes 1234,5 for 1234.5
+        raw = raw.apply(lambda c: c.str.replace(",", ".", regex=False) if c.name != "date" else c)
+    return raw
 
 
 def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
@@ -103,40 +151,19 @@ def _dates(column: pd.Series, path: Path) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(dates, name="date")
 
 
-def _check_order(dates: pd.DatetimeIndex, path: Path) -> None:
-    """One date per row, in one direction: a shuffled or doubled file is not a daily series."""
-    step = np.diff(dates.to_numpy()).astype("int64")  # (n - 1,)
-    if (step == 0).any():
-        i = int(np.argmax(step == 0)) + 1
-        raise DataError(f"{path}: column date, line {i + 2}: {dates[i].date()} appears twice")
-    direction = np.sign(step[0]) if len(step) else 1
-    wrong = np.sign(step) != direction
-    if wrong.any():
-        i = int(np.argmax(wrong)) + 1
-        order = "oldest first" if direction > 0 else "newest first"
-        raise DataError(f"{path}: column date, line {i + 2}: {dates[i].date()} after "
-                        f"{dates[i - 1].date()} breaks the file's order ({order})")  # fmt: skip
+def _entry(date: pd.Timestamp, column: str, problem: str) -> dict:
+    return {"date": str(date.date()), "column": column, "problem": problem}
 
 
-def _check_ranges(frame: pd.DataFrame, path: Path) -> None:
-    """Prices must be positive, volumes non-negative (the model takes their logarithms), and a
-    row's low at most its high (the service refuses such a row)."""
-    for name in frame.columns:
-        if name == "change":
-            continue
-        values = frame[name].to_numpy()
-        is_price = name in ("open", "high", "low", "close")
-        bad = values <= 0 if is_price else values < 0
-        if bad.any():
-            i = int(np.argmax(bad))
-            rule = "must be > 0" if is_price else "must be >= 0"
-            raise DataError(
-                f"{path}: column {name}, date {frame.index[i].date()}: {values[i]} {rule}"
-            )
-    above = (frame["low"] > frame["high"]).to_numpy()
-    if above.any():
-        i = int(np.argmax(above))
-        low, high = frame["low"].iloc[i], frame["high"].iloc[i]
-        raise DataError(
-            f"{path}: column low, date {frame.index[i].date()}: {low} is above high {high}"
-        )
+def _checked(frame: pd.DataFrame, source: str, digest: str, excluded: list[dict],
+             strict: bool, flagged: set | None = None) -> PriceData:  # fmt: skip
+    """The sorted frame with its inconsistent rows marked (or refused when `strict`)."""
+    problems = consistency.value_problems(frame)
+    if strict and problems:
+        i, column, problem = problems[0]
+        raise DataError(f"{source}: column {column}, date {frame.index[i].date()}: {problem}")
+    bad = frame.index.isin(list(flagged or ()))
+    bad[[i for i, _, _ in problems]] = True
+    excluded = excluded + [_entry(frame.index[i], c, p) for i, c, p in problems]
+    excluded.sort(key=lambda e: e["date"])
+    return PriceData(frame, source, digest, np.asarray(bad, bool), excluded)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 import artifact
-from artifact import scorecard, series
+from artifact import periods, scorecard, series
 from artifact.litert import LiteFunction
 from artifact.metadata import METADATA, SAVED_MODEL, TFLITE
+from training import consistency, printout
 from training.data import DataError, PriceData, load_csv, load_series
 from training.export import plain
-from training.windows import next_close_windows, sliding_windows
+from training.windows import clean_windows, next_close_windows, sliding_windows
 
 FORMAT = artifact.FORMAT  # the metadata format this reads
 MIN_TARGETS = scorecard.MIN_TARGETS
@@ -86,7 +88,8 @@ def _role(export: Export, role: str) -> str | None:
 
 
 def stock_windows(export: Export, source: PriceData, date_from=None, date_to=None):
-    """(inputs (n, window, F), last close, next close, target dates) for targets in the range."""
+    """(inputs (n, window, F), last close, next close, target dates) for targets in the range,
+    leaving out every window that touches an inconsistent row of `source`."""
     features, window = export.metadata["input"]["features"], export.metadata["input"]["window"]
     missing = [f for f in features if f not in source.frame.columns]
     if missing:
@@ -97,7 +100,7 @@ def stock_windows(export: Export, source: PriceData, date_from=None, date_to=Non
     close = frame["close"].to_numpy("float64")
     inputs, last, nxt, row = next_close_windows(frame.to_numpy("float64"), close, window)
     dates = frame.index.to_numpy()[row]
-    keep = np.ones(len(dates), bool)
+    keep = clean_windows(source.bad_rows, window)
     if date_from is not None:
         keep &= dates >= np.datetime64(pd.Timestamp(date_from))
     if date_to is not None:
@@ -109,7 +112,11 @@ def stock_windows(export: Export, source: PriceData, date_from=None, date_to=Non
 
 
 def evaluate_stock(export: Export, source: PriceData, date_from=None, date_to=None):
-    """(scorecard, chart series) of the next-close model on `source`'s days in the range."""
+    """(scorecard, chart series) of the next-close model on `source`'s days in the range.
+
+    On the series the model was trained on, the headline is its out-of-sample days only
+    (artifact.periods); the scorecard says which days were which.
+    """
     inputs, last, nxt, dates = stock_windows(export, source, date_from, date_to)
     out = export(inputs)
     meta = export.metadata
@@ -118,15 +125,25 @@ def evaluate_stock(export: Export, source: PriceData, date_from=None, date_to=No
         out[_role(export, "interval_lower")][:, 0],
         out[_role(export, "interval_upper")][:, 0],
     )
+    clean = source.frame.loc[~source.bad_rows, "close"]
+    identified = periods.identify(meta["data"], source.sha256, clean.index.to_numpy(), clean)
+    period = periods.labels(dates, meta["data"]["splits"], identified[0])
     drift = meta["drift"]
     years = dates.astype("datetime64[Y]").astype(int) + 1970
-    card = scorecard.stock(nxt, last, forecast, lower, upper, out[drift["output"]],
-                           drift["threshold"], meta["interval"]["level"], years)  # fmt: skip
     days = dates.astype("datetime64[D]").astype(str)
+    try:
+        card = periods.stock(period, days, nxt, last, forecast, lower, upper,
+                             out[drift["output"]], drift["threshold"], meta["interval"]["level"],
+                             years, identified)  # fmt: skip
+    except ValueError as exc:
+        raise DataError(f"{source.source}: {exc}") from None
+    oos = period == periods.OUT_OF_SAMPLE
     card["data"] = {"source": source.source, "sha256": source.sha256,
-                    "first_target": days[0], "last_target": days[-1]}  # fmt: skip
+                    "first_target": days[oos][0], "last_target": days[oos][-1],
+                    "excluded": consistency.record(source.excluded)}  # fmt: skip
     chart = {"dates": dates, "actual": nxt, "forecast": forecast, "lower": lower, "upper": upper,
-             "warned": scorecard.warned(out[drift["output"]], drift["threshold"])}  # fmt: skip
+             "warned": scorecard.warned(out[drift["output"]], drift["threshold"]),
+             "period": period}  # fmt: skip
     return card, chart
 
 
@@ -170,8 +187,11 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
         if args.csv is None and args.series is None:
             raise DataError("stock: give --csv FILE or --series NAME")
         window = export.metadata["input"]["window"]
-        source = (load_csv(args.csv, min_rows=window + MIN_TARGETS) if args.csv
-                  else load_series(args.series))  # fmt: skip
+        strict = getattr(args, "strict", False)
+        source = (load_csv(args.csv, min_rows=window + MIN_TARGETS, strict=strict) if args.csv
+                  else load_series(args.series, strict=strict))  # fmt: skip
+        if source.excluded:
+            print(consistency.summary(source.source, source.excluded), file=sys.stderr)
         card, chart = evaluate_stock(export, source, args.date_from, args.date_to)
     else:
         if args.csv or args.series:
@@ -195,59 +215,4 @@ def write(card: dict, chart: dict, out: Path) -> str:
     json_path, png_path = out.with_name(out.name + ".json"), out.with_name(out.name + ".png")
     json_path.write_text(json.dumps(card, indent=2, default=plain) + "\n")
     plots.scorecard_chart(card, chart, png_path)
-    return f"{render(card)}\nwrote {json_path} and {png_path}"
-
-
-def render(card: dict) -> str:
-    """A few lines a person reads: the metric against its baseline and what matters beside it."""
-    m, d = card["model"], card["data"]
-    head = f"{m['name']} v{m['version']} ({m['path']})"
-    if m["name"] == "stock":
-        dm, da, band = card["diebold_mariano"], card["directional_accuracy"], card["interval"]
-        return "\n".join([
-            f"{head} on {d['source']}, {card['windows']} next-day closes "
-            f"{d['first_target']} .. {d['last_target']}",
-            f"  MAPE {card['mape']:.3f}%  persistence {card['persistence_mape']:.3f}%  "
-            f"ratio {_number(card['mape_ratio'], '.4f')}",
-            f"  RMSE {card['rmse']:.4g}  persistence {card['persistence_rmse']:.4g}",
-            f"  Diebold-Mariano (abs. % error, HLN) {dm['statistic']:+.3f}, p {dm['p_value']:.3g}"
-            f"  (squared error: {dm['squared_error']['statistic']:+.3f}, "
-            f"p {dm['squared_error']['p_value']:.3g})",
-            f"  direction right {_number(da['model'], '.1%')} of {da['days']} days (always up: "
-            f"{_number(da['always_up'], '.1%')})",
-            f"  {band['level']:.0%} interval covers {band['coverage']:.1%} "
-            f"(mean width {band['mean_width_percent']:.2f}%)" + _rolling_text(band),
-            f"  the service would warn on {card['warned_windows']:.1%} of the windows",
-        ])  # fmt: skip
-    lines = [f"{head} on {card['windows']} random windows in x [{d['x_from']:g}, {d['x_to']:g})"]
-    if m["name"] == "sine":
-        worst = card["worst_window"]
-        lines += [f"  MSE {card['mse']:.3g}  baseline (0) {card['baseline_mse']:.3g}",
-                  f"  worst window MSE {worst['mse']:.3g} (x from {worst['x_start']:.4g}); "
-                  f"{card['windows_over_bound']['share']:.1%} over "
-                  f"{card['windows_over_bound']['bound']:g}"]  # fmt: skip
-        if "interval" in card:
-            lines.append(f"  interval covers {card['interval']['coverage']:.1%} of the values")
-    else:
-        lines.append(f"  per-step accuracy {card['accuracy']:.3%}  majority "
-                     f"{card['baseline_accuracy']:.2%}")  # fmt: skip
-        if "straddling" in card:
-            s = card["straddling"]
-            lines.append(
-                f"  on {s['windows']} windows straddling a sign change: "
-                f"{s['accuracy']:.2%} (majority {s['baseline_accuracy']:.2%})"
-            )
-    lines.append(f"  the service would warn on {card['warned_windows']:.1%} of the windows")
-    return "\n".join(lines)
-
-
-def _number(value: float | None, spec: str) -> str:
-    return "n/a" if value is None else format(value, spec)
-
-
-def _rolling_text(band: dict) -> str:
-    rolling = band.get(f"rolling_{scorecard.ROLLING_DAYS}_days")
-    if rolling is None:
-        return ""
-    return (f"; over any {scorecard.ROLLING_DAYS} days {rolling['min']:.1%} .. "
-            f"{rolling['max']:.1%}")  # fmt: skip
+    return f"{printout.render(card)}\nwrote {json_path} and {png_path}"

@@ -106,9 +106,15 @@ def _rolling(values: np.ndarray, days: int) -> np.ndarray:
     return np.convolve(values.astype(float), kernel, mode="valid")
 
 
+PERIOD_SHADE = {"in_sample": ("0.85", "in-sample (fitted on)"),
+                "validation": ("wheat", "validation (tuned on)")}  # fmt: skip
+
+
 def _stock_scorecard(card: dict, c: dict):
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True,
-                                         gridspec_kw={"height_ratios": [2, 1]})  # fmt: skip
+    """Top: the close and the band over every day, the days the model was fitted or tuned on
+    shaded. Bottom, out-of-sample days only: rolling and per-year coverage, and the MAE ratio."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.4), sharex=True,
+                                         gridspec_kw={"height_ratios": [2, 1.2]})  # fmt: skip
     dates = c["dates"].astype("datetime64[D]")
     level = card["interval"]["level"]
     top.fill_between(dates, c["lower"], c["upper"], alpha=0.3, color="tab:blue",
@@ -117,23 +123,49 @@ def _stock_scorecard(card: dict, c: dict):
     if c["warned"].any():
         top.scatter(dates[c["warned"]], c["actual"][c["warned"]], s=6, color="tab:red",
                     label="service would warn", zorder=3)  # fmt: skip
+    for name, (color, label) in PERIOD_SHADE.items():
+        days = dates[c["period"] == name]
+        if len(days):
+            for axis in (top, bottom):
+                axis.axvspan(days[0], days[-1], color=color, alpha=0.5, lw=0,
+                             label=label if axis is top else None)  # fmt: skip
     top.set_yscale("log")
-    top.set_title(f"{card['data']['source']}: MAPE {card['mape']:.3f}% vs persistence "
+    scope = ("out-of-sample days only" if card["scope"]["trained_on_this_series"]
+             else "every day out-of-sample (not the training series)")  # fmt: skip
+    top.set_title(f"{card['data']['source']}, {scope}: MAPE {card['mape']:.3f}% vs persistence "
                   f"{card['persistence_mape']:.3f}% (ratio {card['mape_ratio']:.3f}); interval "
-                  f"coverage {card['interval']['coverage']:.1%}", fontsize=10)  # fmt: skip
-    top.legend(fontsize=8, loc="upper left")
+                  f"coverage {card['interval']['coverage']:.1%}", fontsize=9)  # fmt: skip
+    top.legend(fontsize=7, loc="upper left")
+    _coverage_panel(bottom, card, {k: v[c["period"] == "out_of_sample"] for k, v in c.items()})
+    return figure
+
+
+def _coverage_panel(axis, card: dict, c: dict) -> None:
+    """Rolling and per-year interval coverage and the rolling MAE ratio, on the days given."""
+    dates, level = c["dates"].astype("datetime64[D]"), card["interval"]["level"]
     days = min(250, len(dates))
     inside = (c["actual"] >= c["lower"]) & (c["actual"] <= c["upper"])
     ratio = _rolling(np.abs(c["forecast"] - c["actual"]), days) / np.maximum(
         _rolling(np.abs(np.r_[c["actual"][0], c["actual"][:-1]] - c["actual"]), days), 1e-12
     )
-    bottom.plot(dates[days - 1 :], _rolling(inside, days), color="tab:blue",
-                label=f"interval coverage, {days} days")  # fmt: skip
-    bottom.axhline(level, color="tab:blue", ls=":", lw=1)
-    bottom.plot(dates[days - 1 :], ratio, color="tab:orange", label="MAE / persistence MAE")
-    bottom.axhline(1.0, color="tab:orange", ls=":", lw=1)
-    bottom.legend(fontsize=8, loc="lower left")
-    return figure
+    rolling = _rolling(inside, days)
+    axis.plot(
+        dates[days - 1 :],
+        rolling,
+        color="tab:blue",
+        label=f"coverage over the previous {days} days: {rolling.min():.1%} .. {rolling.max():.1%}",
+    )
+    years = dates.astype("datetime64[Y]")
+    full = [y for y in np.unique(years) if (years == y).sum() >= 20]  # a few days say nothing
+    for i, year in enumerate(full):
+        start, end = year.astype("datetime64[D]"), (year + 1).astype("datetime64[D]")
+        axis.hlines(inside[years == year].mean(), start, end, color="tab:green", lw=2,
+                    label="coverage by calendar year" if i == 0 else None)  # fmt: skip
+    axis.axhline(level, color="tab:blue", ls=":", lw=1)
+    axis.plot(dates[days - 1 :], ratio, color="tab:orange", label="MAE / persistence MAE")
+    axis.axhline(1.0, color="tab:orange", ls=":", lw=1)
+    axis.set_title("out-of-sample days", fontsize=8, loc="right")
+    axis.legend(fontsize=7, loc="lower left")
 
 
 def _sine_scorecard(card: dict, c: dict):

@@ -22,18 +22,25 @@ PREDICTION_NAME = {"stock": "next_close", "sine": "y", "classify": "probabilitie
 
 @keras.saving.register_keras_serializable(package="training")
 class WindowVolatility(layers.Layer):
-    """Raw rows -> (batch, 1): sample std (ddof 1) of the window's daily log returns of close.
+    """Raw rows -> (batch, 1): the volatility of the window's daily log returns of close.
 
-    The graph's copy of training.stock.window_volatility, floored at `floor`.
+    decay None: their sample std (ddof 1); decay d: the zero-mean exponentially weighted
+    one, weight d**k on the return k days before the last (weights sum to 1). Floored at
+    `floor`. The graph's copy of training.bands.window_volatility.
     """
 
-    def __init__(self, close_index: int, floor: float, **kwargs):
+    def __init__(self, close_index: int, floor: float, decay: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.close_index, self.floor = int(close_index), float(floor)
+        self.decay = None if decay is None else float(decay)
 
     def call(self, rows):  # (batch, window, F) -> (batch, 1)
         close = rows[..., self.close_index]  # (batch, window)
         returns = ops.log(close[:, 1:] / close[:, :-1])  # (batch, window - 1)
+        if self.decay is not None:
+            weights = ewma_weights(self.decay, returns.shape[1]).astype("float32")
+            std = ops.sqrt(ops.sum(returns * returns * weights, axis=1, keepdims=True))
+            return ops.maximum(std, self.floor)
         centred = returns - ops.mean(returns, axis=1, keepdims=True)
         n = ops.shape(returns)[1]
         std = ops.sqrt(
@@ -42,21 +49,33 @@ class WindowVolatility(layers.Layer):
         return ops.maximum(std, self.floor)
 
     def get_config(self):
-        return {**super().get_config(), "close_index": self.close_index, "floor": self.floor}
+        return {**super().get_config(), "close_index": self.close_index, "floor": self.floor,
+                "decay": self.decay}  # fmt: skip
+
+
+def ewma_weights(decay: float, n: int) -> np.ndarray:
+    """(n,) weights of n daily returns, oldest first: decay**(n - 1 - k), summing to 1."""
+    weights = decay ** np.arange(n - 1, -1, -1, dtype=np.float64)
+    return weights / weights.sum()
 
 
 @keras.saving.register_keras_serializable(package="training")
 class Band(layers.Layer):
-    """(prediction, scale) -> (lower, upper) from residual quantiles fitted on validation.
+    """(prediction, scale, last close) -> (lower, upper) from quantiles fitted on validation.
 
-    kind "log_ratio_scaled": [p * exp(lower * scale), p * exp(upper * scale)], scale (batch, 1);
+    kind "log_ratio_hull_scaled": [min(p, c) * exp(lower * scale), max(p, c) * exp(upper *
+    scale)], c the window's last close, scale (batch, 1): the band holds both the forecast and
+    persistence's, so a forecast pushed off by unfamiliar inputs does not carry the band away;
+    "log_ratio_scaled": [p * exp(lower * scale), p * exp(upper * scale)];
     "log_ratio": [p * exp(lower), p * exp(upper)]; "additive": [p + lower, p + upper], where
     `lower`/`upper` are one number, or one per step of the window (applied along axis 1).
     """
 
+    KINDS = ("log_ratio_hull_scaled", "log_ratio_scaled", "log_ratio", "additive")
+
     def __init__(self, kind: str, lower, upper, **kwargs):
         super().__init__(**kwargs)
-        if kind not in ("log_ratio_scaled", "log_ratio", "additive"):
+        if kind not in self.KINDS:
             raise ValueError(f"unknown interval kind {kind!r}")
         self.kind = kind
         self.lower, self.upper = np.asarray(lower).tolist(), np.asarray(upper).tolist()
@@ -65,8 +84,11 @@ class Band(layers.Layer):
         q = np.asarray(value, dtype="float32")
         return q.reshape(-1, 1) if q.ndim == 1 else q  # per step: (window, 1)
 
-    def call(self, prediction, scale=None):  # (batch, 1) or (batch, window, 1), ends alike
+    def call(self, prediction, scale=None, last=None):  # (batch, 1) or (batch, window, 1)
         lower, upper = self._quantile(self.lower), self._quantile(self.upper)
+        if self.kind == "log_ratio_hull_scaled":
+            low, high = ops.minimum(prediction, last), ops.maximum(prediction, last)
+            return low * ops.exp(lower * scale), high * ops.exp(upper * scale)
         if self.kind == "log_ratio_scaled":
             return prediction * ops.exp(lower * scale), prediction * ops.exp(upper * scale)
         if self.kind == "log_ratio":
@@ -120,12 +142,14 @@ def serving_model(task: str, model: keras.Model, metadata: dict) -> keras.Model:
     outputs = {PREDICTION_NAME[task]: prediction}
     if "interval" in metadata:
         spec = metadata["interval"]
-        scale = None
-        if spec["kind"] == "log_ratio_scaled":
+        scale = last = None
+        if spec["kind"] in ("log_ratio_scaled", "log_ratio_hull_scaled"):
             close = features.index(spec["scale"]["feature"])
-            scale = WindowVolatility(close, spec["scale"]["floor"], name="volatility")(rows)
+            scale = WindowVolatility(close, spec["scale"]["floor"], spec["scale"].get("decay"),
+                                     name="volatility")(rows)  # fmt: skip
+            last = rows[:, -1, close : close + 1]  # (batch, 1): the window's last close
         band = Band(spec["kind"], spec["lower"], spec["upper"], name="band")
-        lower, upper = band(prediction, scale)
+        lower, upper = band(prediction, scale, last)
         outputs.update(lower=lower, upper=upper)
     if metadata["drift"]["measure"] == "z_score":
         value = model.get_layer("scale_free").output  # the model inputs, before normalisation

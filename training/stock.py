@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from artifact.scorecard import mape, rmse
+from training import consistency
 from training import data as price_data
+from training.bands import band, fit_interval
 from training.config import TrainConfig
 from training.fit import Trained, fit
 from training.models import PRICES, VOLUMES, stock_models
@@ -22,18 +24,26 @@ def log_return(split: Split) -> np.ndarray:
     return np.log(split.next_close / split.last_close)
 
 
-def train_stock(config: TrainConfig, csv: Path | None, verbose: int) -> Trained:
-    """Fit on the first period, stop early on the second, report on the third (never seen)."""
-    source = price_data.load_csv(csv) if csv else price_data.load_default()
+def train_stock(config: TrainConfig, csv: Path | None, verbose: int, strict: bool = False):
+    """Fit on the first period, stop early on the second, report on the third (never seen).
+
+    Windows that touch an inconsistent row of the data are left out of all three (or the file
+    is refused when `strict`); the export's metadata lists those rows.
+    """
+    source = price_data.load_csv(csv, strict=strict) if csv else price_data.load_default()
     frame = source.frame
-    train, val, test = chronological_split(
-        frame.to_numpy("float64"),
-        frame["close"].to_numpy("float64"),
-        frame.index.to_numpy(),
-        config.window,
-        config.val_fraction,
-        config.test_fraction,
-    )
+    try:
+        train, val, test = chronological_split(
+            frame.to_numpy("float64"),
+            frame["close"].to_numpy("float64"),
+            frame.index.to_numpy(),
+            config.window,
+            config.val_fraction,
+            config.test_fraction,
+            bad=source.bad_rows,
+        )
+    except ValueError as exc:
+        raise price_data.DataError(f"{source.source}: {exc}") from None
     target = log_return(train)
     mean, std = float(target.mean()), float(target.std())
     fit_model, model, train_features = stock_models(
@@ -49,21 +59,21 @@ def train_stock(config: TrainConfig, csv: Path | None, verbose: int) -> Trained:
     )
     forecast = {s.name: _predict(model, s) for s in (val, test)}
     close_index = source.features.index("close")
-    interval = _interval(config.interval_level, close_index, (train, val, test), forecast)
+    interval = fit_interval(config.interval_level, close_index, (train, val, test), forecast)
     metadata = {
         "task": "regression",
         "description": "Next trading day's close from a window of daily rows (scale-free LSTM).",
         "input": _input_spec(source.features, config.window),
         "output": {"shape": [None, 1], "names": ["next_close"],
                    "description": "forecast close of the trading day after the window's last row"},
-        "bounds": _bounds(frame.loc[frame.index <= train.target_dates[-1]]),
+        "bounds": _bounds(frame.loc[(frame.index <= train.target_dates[-1]) & ~source.bad_rows]),
         "statistics": _statistics(source.features, train_features, mean, std),
         "data": _data_section(source, (train, val, test)),
         "metrics": {s.name: _metrics(s, forecast[s.name]) for s in (val, test)},
         "interval": interval,
         "drift": _drift(train_features),
     }  # fmt: skip
-    lower, upper = band(interval, close_index, test.inputs, forecast["test"])
+    lower, upper = band(interval, close_index, test.inputs, test.last_close, forecast["test"])
     curves = {
         "dates": test.target_dates.astype("datetime64[D]").astype(str),
         "actual": test.next_close,
@@ -90,48 +100,6 @@ def _metrics(split: Split, forecast: np.ndarray) -> dict:
         "rmse": rmse(split.next_close, forecast),
         "persistence_rmse": rmse(split.next_close, split.last_close),
     }
-
-
-def window_volatility(inputs: np.ndarray, close_index: int, floor: float = 0.0) -> np.ndarray:
-    """(n,) sample standard deviation (ddof 1) of each window's daily log returns of close."""
-    close = inputs[..., close_index].astype(np.float64)  # (n, window)
-    return np.maximum(np.diff(np.log(close), axis=1).std(axis=1, ddof=1), floor)
-
-
-def band(interval: dict, close_index: int, inputs: np.ndarray, forecast: np.ndarray):
-    """(lower, upper) in price units: forecast * exp(quantile * the window's volatility)."""
-    scale = window_volatility(inputs, close_index, interval["scale"]["floor"])
-    lower, upper = interval["lower"] * scale, interval["upper"] * scale
-    return forecast * np.exp(lower), forecast * np.exp(upper)
-
-
-def _interval(level: float, close_index: int, splits, forecast: dict) -> dict:
-    """Split conformal on validation residuals scaled by each window's own volatility.
-
-    A band of one fixed width, fitted on a calm period, covers too little in a turbulent one
-    (70% at 90% on NASDAQ 1999-2018); dividing log(actual / forecast) by the window's realised
-    volatility makes the residuals comparable across calm and turbulent windows and markets.
-    """
-    train, val, test = splits
-    floor = float(window_volatility(train.inputs, close_index).min())  # the calmest window seen
-    score = np.sort(np.log(val.next_close / forecast["validation"])
-                    / window_volatility(val.inputs, close_index, floor))  # fmt: skip
-    n, alpha = len(score), 1 - level
-    # the finite-sample conformal ranks: each tail holds at most alpha / 2 of the scores
-    k_low = max(int(np.floor((n + 1) * alpha / 2)), 1)
-    k_high = min(int(np.ceil((n + 1) * (1 - alpha / 2))), n)
-    spec = {"level": level, "kind": "log_ratio_scaled", "lower": float(score[k_low - 1]),
-            "upper": float(score[k_high - 1]),
-            "scale": {"name": "window_volatility", "feature": "close", "floor": floor,
-                      "definition": "sample standard deviation (ddof 1) of log(close[t] / "
-                      "close[t - 1]) over the window's rows, at least floor (the calmest "
-                      "training window's)"},
-            "bounds": "[p * exp(lower * scale), p * exp(upper * scale)]",
-            "method": "split conformal: ranks of log(actual / forecast) / scale on validation",
-            "fitted_on": "validation"}  # fmt: skip
-    lower, upper = band(spec, close_index, test.inputs, forecast["test"])
-    spec["test_coverage"] = float(np.mean((test.next_close >= lower) & (test.next_close <= upper)))
-    return spec
 
 
 def _input_spec(features: list[str], window: int) -> dict:
@@ -198,4 +166,13 @@ def _data_section(source, splits) -> dict:
         "first_date": str(frame.index[0].date()),
         "last_date": str(frame.index[-1].date()),
         "splits": {s.name: period(s) for s in splits},
+        "excluded": consistency.record(source.excluded),
+        "month_end_closes": month_end_closes(frame.loc[~source.bad_rows, "close"]),
     }
+
+
+def month_end_closes(close) -> dict[str, float]:
+    """The close of each month's last trading day: how a scored series is recognised as the
+    one trained on (artifact.periods), without shipping the data."""
+    last = close.groupby(close.index.to_period("M")).tail(1)
+    return {str(d.date()): float(v) for d, v in last.items()}

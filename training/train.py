@@ -12,12 +12,18 @@ from training.fit import Trained, seed_everything
 from training.stock import train_stock
 
 
-def train(task: str, csv: Path | None = None, verbose: int = 1, **overrides) -> Trained:
-    """Train one task with its default config changed by `overrides` (None values ignored)."""
+def train(task: str, csv: Path | None = None, verbose: int = 1, strict: bool = False,
+          **overrides) -> Trained:  # fmt: skip
+    """Train one task with its default config changed by `overrides` (None values ignored).
+
+    `strict`: refuse a CSV with an inconsistent row instead of leaving its windows out."""
     config = default_config(task).replace(**overrides)
     seed_everything(config.seed)
     started = time.perf_counter()
-    trained = train_stock(config, csv, verbose) if task == "stock" else train_curve(config, verbose)
+    if task == "stock":
+        trained = train_stock(config, csv, verbose, strict)
+    else:
+        trained = train_curve(config, verbose)
     trained.seconds = time.perf_counter() - started
     return trained
 

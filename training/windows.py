@@ -39,6 +39,13 @@ def next_close_windows(values: np.ndarray, close: np.ndarray, window: int):
     return inputs, close[target_row - 1], close[target_row], target_row
 
 
+def clean_windows(bad: np.ndarray, window: int) -> np.ndarray:
+    """(n_rows - window,) True where window k (rows k..k+window-1) and its target row
+    k + window are all free of `bad` (n_rows,) rows: the windows next_close_windows pairs."""
+    touched = sliding_windows(np.asarray(bad, bool)[:, None], window + 1)[:, :, 0].any(axis=1)
+    return ~touched
+
+
 def chronological_split(
     values: np.ndarray,
     close: np.ndarray,
@@ -46,20 +53,23 @@ def chronological_split(
     window: int,
     val_fraction: float,
     test_fraction: float,
+    bad: np.ndarray | None = None,
 ) -> tuple[Split, Split, Split]:
     """Train/validation/test by the target's row: the periods follow one another, never mixed.
 
     A validation or test window may look back into the previous period's rows (that is the past,
     known at forecast time); no training window's input or target lies after the training period.
+    Windows that touch a `bad` (n_rows,) row are left out of every split.
     """
     n_rows = len(values)
     test_start = round(n_rows * (1 - test_fraction))
     val_start = round(n_rows * (1 - test_fraction - val_fraction))
     inputs, last, nxt, row = next_close_windows(values, close, window)
+    clean = np.ones(len(row), bool) if bad is None else clean_windows(bad, window)
     masks = {
-        "train": row < val_start,
-        "validation": (row >= val_start) & (row < test_start),
-        "test": row >= test_start,
+        "train": clean & (row < val_start),
+        "validation": clean & (row >= val_start) & (row < test_start),
+        "test": clean & (row >= test_start),
     }
     splits = tuple(
         Split(name, inputs[m], last[m], nxt[m], dates[row[m]]) for name, m in masks.items()

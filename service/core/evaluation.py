@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from artifact import scorecard, series
+from artifact import periods, scorecard, series
 from service.core import inputs
 from service.core.errors import InputError
 
@@ -50,7 +50,8 @@ async def stock(model: Model, table: np.ndarray, close: np.ndarray,
     """The next-close scorecard of every window whose next close is in the rows.
 
     `table` (n_rows, F) in the model's feature order, `close` (n_rows,); window k covers rows
-    k..k+window-1 and is scored on the close of row window + k, against persistence.
+    k..k+window-1 and is scored on the close of row window + k, against persistence. Rows of
+    the series the model was trained on (artifact.periods) headline their out-of-sample days.
     """
     spec, window = model.spec, model.spec.window
     rows = (window + scorecard.MIN_TARGETS, MAX_ROWS)
@@ -58,13 +59,24 @@ async def stock(model: Model, table: np.ndarray, close: np.ndarray,
     out = await outputs(model, batch)
     forecast = out[spec.prediction][:, 0]
     bands = (out[spec.lower][:, 0], out[spec.upper][:, 0]) if spec.lower else (forecast,) * 2
-    years = None if dates is None else np.array([d.year for d in dates[window:]])
-    drift = (out[spec.drift_score], spec.drift.threshold)
-    card = scorecard.stock(close[window:], close[window - 1 : -1], forecast, *bands, *drift,
-                           spec.level, years)  # fmt: skip
+    data = spec.meta.data
+    day = None if dates is None else np.array(dates, dtype="datetime64[D]")
+    identified = periods.identify(data, None, day, close)
+    targets = np.arange(window, len(close))  # (n,) the row of each window's next close
+    period = (periods.labels(day[targets], data["splits"], True) if identified[0]
+              else np.full(len(targets), periods.OUT_OF_SAMPLE, dtype=object))  # fmt: skip
+    days = np.char.add("row ", targets.astype(str)) if day is None else day[targets].astype(str)
+    years = None if day is None else day[targets].astype("datetime64[Y]").astype(int) + 1970
+    try:
+        card = periods.stock(period, days, close[window:], close[window - 1 : -1], forecast,
+                             *bands, out[spec.drift_score], spec.drift.threshold, spec.level,
+                             years, identified)  # fmt: skip
+    except ValueError as exc:
+        raise InputError(("rows",), str(exc)) from None
     if not spec.lower:
         card["interval"] = None
-    first, last = (None, None) if dates is None else (dates[window], dates[-1])
+    oos = targets[period == periods.OUT_OF_SAMPLE]
+    first, last = (None, None) if dates is None else (dates[oos[0]], dates[oos[-1]])
     card["data"] = {"source": "request", "rows": len(table),
                     "first_target": first and first.isoformat(),
                     "last_target": last and last.isoformat()}  # fmt: skip

@@ -15,7 +15,7 @@ from tests.service.in_memory import client_with, outputs
 from tests.service.test_stock import make_rows
 from tests.training.test_evaluate import nasdaq_csv
 from training import evaluate as cli
-from training.data import load_csv
+from training.data import load_csv, load_series
 
 
 def version_dir(models_dir, name):
@@ -50,6 +50,56 @@ def test_stock_scorecard_is_the_clis_for_the_same_rows(client, models_dir, tmp_p
     assert card["data"]["first_target"] == expected["data"]["first_target"]
     assert card["data"]["last_target"] == expected["data"]["last_target"]
     assert_same_card(card, expected)
+
+
+def training_rows(first: str, last: str) -> list[dict]:
+    """Rows of the S&P 500 series the tiny stock model was trained on, as a client sends them."""
+    frame = load_series("sp500").frame.loc[first:last].reset_index()
+    return [{"date": r.date.strftime("%Y-%m-%d"), "open": r.open, "high": r.high, "low": r.low,
+             "close": r.close, "volume": r.volume} for r in frame.itertuples()]  # fmt: skip
+
+
+def test_on_the_training_series_the_headline_is_the_out_of_sample_days(client, models_dir):
+    meta = json.loads((version_dir(models_dir, "stock") / "metadata.json").read_text())
+    splits = meta["data"]["splits"]
+    rows = training_rows("2015-06-01", "2016-06-30")  # validation days, then test days
+    card = client.post("/models/stock/evaluate", json={"rows": rows}).json()
+    scope = card["scope"]
+    assert scope["trained_on_this_series"] and scope["headline"] == "out-of-sample days only"
+    oos, val = scope["periods"]["out_of_sample"], scope["periods"]["validation"]
+    assert oos["first_target"] == splits["test"]["first_target"] == card["data"]["first_target"]
+    assert val["last_target"] == splits["validation"]["last_target"]
+    assert card["windows"] == oos["days"] and oos["days"] + val["days"] == len(rows) - 20
+    assert card["mape"] == pytest.approx(oos["mape"])
+
+
+def test_on_the_training_series_the_service_and_the_cli_agree(client, models_dir, tmp_path):
+    rows = training_rows("2015-06-01", "2016-06-30")
+    path = tmp_path / "sp500-part.csv"
+    path.write_text("date,open,high,low,close,volume\n" + "".join(
+        f"{r['date']},{r['open']!r},{r['high']!r},{r['low']!r},{r['close']!r},{r['volume']!r}\n"
+        for r in rows))  # fmt: skip
+    export = cli.load_export(version_dir(models_dir, "stock"))
+    expected, _ = cli.evaluate_stock(export, load_csv(path, min_rows=50))
+    card = client.post("/models/stock/evaluate", json={"rows": rows}).json()
+    assert expected["scope"]["trained_on_this_series"]
+    assert_same_card(card, expected)
+
+
+def test_only_days_the_model_was_fitted_on_are_refused(client):
+    rows = training_rows("2005-01-01", "2005-12-31")
+    response = client.post("/models/stock/evaluate", json={"rows": rows})
+    assert_error(response, 422, "rows", "0 of the", "out-of-sample")
+
+
+def test_rows_without_dates_count_as_out_of_sample_and_say_why(client):
+    rows = [
+        {k: v for k, v in r.items() if k != "date"}
+        for r in training_rows("2005-01-01", "2005-06-30")
+    ]
+    card = client.post("/models/stock/evaluate", json={"rows": rows}).json()
+    assert not card["scope"]["trained_on_this_series"]
+    assert "no dates" in card["scope"]["why"] and card["windows"] == len(rows) - 20
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,19 @@ from tests.service.test_drift import newest_metadata
 
 def test_stock_interval_per_prediction_is_the_volatility_scaled_log_ratio_band(committed_client):
     spec = newest_metadata("stock")["interval"]
-    assert spec["kind"] == "log_ratio_scaled"
+    assert spec["kind"] == "log_ratio_hull_scaled"
     rows = [{k: v for k, v in row.items() if k != "date"} for row in STOCK_ROWS]
     body = committed_client.post("/predict/stock", json={"rows": rows + rows[:2]}).json()
     assert len(body["intervals"]) == len(body["predictions"]) == 3
-    close = np.log([row["close"] for row in rows + rows[:2]])
+    close = [row["close"] for row in rows + rows[:2]]
+    weights = spec["scale"]["decay"] ** np.arange(18, -1, -1)  # the last return weighs most
     for w, (p, interval) in enumerate(zip(body["predictions"], body["intervals"], strict=True)):
-        # the window's volatility: sample std of its daily log returns of close, floored
-        scale = max(np.diff(close[w : w + 20]).std(ddof=1), spec["scale"]["floor"])
-        assert interval["lower"] == pytest.approx(p * math.exp(spec["lower"] * scale), rel=1e-5)
-        assert interval["upper"] == pytest.approx(p * math.exp(spec["upper"] * scale), rel=1e-5)
+        # the window's volatility: exponentially weighted, zero-mean, of its daily log returns
+        returns = np.diff(np.log(close[w : w + 20]))
+        scale = max(math.sqrt(returns**2 @ weights / weights.sum()), spec["scale"]["floor"])
+        low, high = min(p, close[w + 19]), max(p, close[w + 19])  # forecast and last close
+        assert interval["lower"] == pytest.approx(low * math.exp(spec["lower"] * scale), rel=1e-5)
+        assert interval["upper"] == pytest.approx(high * math.exp(spec["upper"] * scale), rel=1e-5)
         assert interval["lower"] < p < interval["upper"] and interval["level"] == spec["level"]
 
 

@@ -55,6 +55,33 @@ def test_stock_scorecard_on_the_test_period_is_the_metadatas(tiny_exports, tmp_p
     assert abs(card["interval"]["coverage"] - coverage) <= 2 / windows
 
 
+def test_on_its_training_series_the_headline_is_the_test_period(tiny_exports, tmp_path, capsys):
+    meta = json.loads((tiny_exports["stock"] / "metadata.json").read_text())
+    out = scorecard(capsys, tiny_exports["stock"], "--series", "sp500", "--out", tmp_path / "all")
+    card = json.loads((tmp_path / "all.json").read_text())
+    test = meta["data"]["splits"]["test"]
+    assert card["windows"] == test["windows"] and card["scope"]["trained_on_this_series"]
+    assert card["data"]["first_target"] == test["first_target"]
+    assert set(card["scope"]["periods"]) == {"in_sample", "validation", "out_of_sample"}
+    assert "out-of-sample days only" in out and "in-sample 1999-02-02" in out
+
+
+def test_a_range_of_training_days_only_is_refused(tiny_exports, capsys):
+    args = ["--series", "sp500", "--from", "2005-01-01", "--to", "2005-12-31"]
+    assert main(["evaluate", str(tiny_exports["stock"]), *args]) == 2
+    assert "0 of the 252 days in the range are out-of-sample" in capsys.readouterr().err
+
+
+def test_without_out_the_files_go_to_the_evaluations_folder(tiny_exports, tmp_path, capsys,
+                                                            monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    scorecard(capsys, tiny_exports["sine"], "--windows", "50")
+    version = tiny_exports["sine"].name
+    assert sorted(p.name for p in (tmp_path / "evaluations").iterdir()) == [
+        f"scorecard-sine-{version}.json", f"scorecard-sine-{version}.png"]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evaluations"]
+
+
 def test_date_range_selects_the_scored_days(tiny_exports, tmp_path, capsys):
     scorecard(capsys, tiny_exports["stock"], "--series", "nasdaq", "--from", "2008-01-01",
               "--to", "2008-12-31", "--out", tmp_path / "crash")  # fmt: skip
@@ -99,6 +126,10 @@ def _swap(frame):
 BAD_FILES = {
     "missing_column": (lambda f: f.drop(columns="volume"), "missing column(s) volume"),
     "too_few_rows": (lambda f: f.iloc[:40], "40 data rows; at least"),
+    "empty": (None, "the file is empty"),
+}  # fmt: skip
+# Refused with --strict; by default their windows are left out and the rows listed.
+INCONSISTENT = {
     "unsorted_dates": (_swap, "breaks the file's order"),
     "duplicate_date": (lambda f: f.assign(date=f["date"].where(f.index != 5, f["date"][4])),
                        "appears twice"),
@@ -106,12 +137,11 @@ BAD_FILES = {
                            "column close, date 2020-01-14: -1.0 must be > 0"),
     "low_above_high": (lambda f: f.assign(low=f["low"].where(f.index != 9, 1e9)),
                        "column low, date 2020-01-14: 1000000000.0 is above high"),
-    "empty": (None, "the file is empty"),
 }  # fmt: skip
 
 
 def bad_file(tmp_path, case):
-    change, message = BAD_FILES[case]
+    change, message = {**BAD_FILES, **INCONSISTENT}[case]
     path = tmp_path / f"{case}.csv"
     if change is None:
         path.write_text("")
@@ -120,18 +150,39 @@ def bad_file(tmp_path, case):
     return path, message
 
 
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
+@pytest.mark.parametrize("case", sorted(BAD_FILES) + [f"{c}-strict" for c in INCONSISTENT])
 def test_evaluate_refuses_a_bad_file_in_one_line(tiny_exports, tmp_path, capsys, case):
-    path, message = bad_file(tmp_path, case)
-    assert main(["evaluate", str(tiny_exports["stock"]), "--csv", str(path)]) == 2
+    path, message = bad_file(tmp_path, case.removesuffix("-strict"))
+    strict = ["--strict"] if case.endswith("-strict") else []
+    assert main(["evaluate", str(tiny_exports["stock"]), "--csv", str(path), *strict]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {path}: ") and message in err[0]
 
 
-@pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_training_refuses_a_bad_file_in_one_line(tmp_path, capsys, case):
+@pytest.mark.parametrize("case", sorted(INCONSISTENT))
+def test_evaluate_leaves_out_the_windows_of_an_inconsistent_row(tiny_exports, tmp_path, capsys,
+                                                                case):  # fmt: skip
     path, message = bad_file(tmp_path, case)
-    assert main(["stock", "--csv", str(path), "--out", str(tmp_path / "m"), "--quiet"]) == 2
+    args = [str(tiny_exports["stock"]), "--csv", str(path), "--out", str(tmp_path / "card")]
+    assert main(["evaluate", *args]) == 0
+    err = capsys.readouterr().err
+    rows = 2 if case == "unsorted_dates" else 1  # of two swapped rows, either may be wrong
+    assert f"{rows} inconsistent row(s) left out" in err and "--strict" in err
+    card = json.loads((tmp_path / "card.json").read_text())
+    excluded = card["data"]["excluded"]
+    assert excluded["rows"] == rows and message.split(": ")[-1] in str(excluded["list"])
+    # 280 windows of 20 rows; the bad row at r is in windows max(0, r - 20) .. r (rows or target)
+    left_out = {"unsorted_dates": 12, "duplicate_date": 5 + 1, "non_positive_price": 10,
+                "low_above_high": 10}  # duplicate: one row fewer, so one window fewer  # fmt: skip
+    assert card["windows"] == 280 - left_out[case]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES) + [f"{c}-strict" for c in INCONSISTENT])
+def test_training_refuses_a_bad_file_in_one_line(tmp_path, capsys, case):
+    path, message = bad_file(tmp_path, case.removesuffix("-strict"))
+    strict = ["--strict"] if case.endswith("-strict") else []
+    args = ["stock", "--csv", str(path), "--out", str(tmp_path / "m"), "--quiet", *strict]
+    assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"error: {path}: ") and message in err[-1]
     assert not (tmp_path / "m" / "stock").exists() or not any((tmp_path / "m" / "stock").iterdir())

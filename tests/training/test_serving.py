@@ -62,13 +62,28 @@ def test_stock_interval_is_the_metadata_quantiles_scaled_by_the_windows_volatili
     rows = np.stack([stock_rows(), stock_rows(50.0)])
     out = call(loaded, rows)
     interval = meta["interval"]
-    assert interval["kind"] == "log_ratio_scaled" and interval["fitted_on"] == "validation"
-    returns = np.diff(np.log(rows[..., 3]), axis=1)  # daily log returns of close
-    scale = np.maximum(returns.std(axis=1, ddof=1), interval["scale"]["floor"])[:, None]
-    p = out["next_close"].astype(np.float64)
-    np.testing.assert_allclose(out["lower"], p * np.exp(interval["lower"] * scale), rtol=1e-5)
-    np.testing.assert_allclose(out["upper"], p * np.exp(interval["upper"] * scale), rtol=1e-5)
-    assert (out["lower"] < p).all() and (p < out["upper"]).all()
+    assert interval["kind"] == "log_ratio_hull_scaled" and interval["fitted_on"] == "validation"
+    returns = np.diff(np.log(rows[..., 3]), axis=1)  # (2, 19) daily log returns of close
+    weights = interval["scale"]["decay"] ** np.arange(18, -1, -1)  # the last return weighs most
+    ewma = np.sqrt(returns**2 @ (weights / weights.sum()))
+    scale = np.maximum(ewma, interval["scale"]["floor"])[:, None]
+    p, last = out["next_close"].astype(np.float64), rows[:, -1, 3:4]
+    low, high = np.minimum(p, last), np.maximum(p, last)
+    np.testing.assert_allclose(out["lower"], low * np.exp(interval["lower"] * scale), rtol=1e-5)
+    np.testing.assert_allclose(out["upper"], high * np.exp(interval["upper"] * scale), rtol=1e-5)
+    assert (out["lower"] < np.minimum(p, last)).all() and (np.maximum(p, last) < out["upper"]).all()
+
+
+def test_the_volatility_weighs_recent_days_most(tiny_exports):
+    """The same returns, the large ones last or first: the band is wider when they are recent."""
+    loaded, _ = load(tiny_exports["stock"])
+    moves = np.r_[np.full(15, 0.002), np.full(4, 0.03)] * (-1) ** np.arange(19)
+    recent, old = stock_rows(), stock_rows()
+    for rows, r in ((recent, moves), (old, moves[::-1])):
+        rows[:, :4] = (100 * np.exp(np.r_[0, np.cumsum(r)]))[:, None]
+    out = call(loaded, np.stack([recent, old]))
+    width = ((out["upper"] - out["lower"]) / out["next_close"])[:, 0]
+    assert width[0] > 2 * width[1]
 
 
 def test_a_volatile_window_gets_a_wider_band(tiny_exports):
@@ -87,7 +102,7 @@ def test_a_window_of_one_price_keeps_a_band(tiny_exports):
     out = call(loaded, flat)
     floor = meta["interval"]["scale"]["floor"]
     assert floor > 0
-    p = float(out["next_close"][0, 0])
+    p = max(float(out["next_close"][0, 0]), 100.0)  # the band holds the last close too
     assert float(out["upper"][0, 0]) == pytest.approx(p * np.exp(meta["interval"]["upper"] * floor))
 
 

@@ -60,6 +60,13 @@ class Scorecard(_Closed):
     windows: int
     warned_windows: float = Field(description="Share of the windows the service would warn on")
     data: dict[str, Any] = Field(description="What was scored")
+    scope: dict[str, Any] | None = Field(
+        None,
+        description="stock: which days the headline figures hold. On the series the model was "
+        "trained on (recognised by its recorded month-end closes) they are its out-of-sample "
+        "days only, and `periods` gives in-sample, validation and out-of-sample figures "
+        "apart; on any other series every day is out-of-sample, and `why` says so.",
+    )
 
 
 def _stock_limits(spec: Any) -> tuple[dict[bytes, int], tuple, str]:
