@@ -61,10 +61,13 @@ def models(tmp_path_factory) -> Path:
     """The committed models, plus: an older stock version on disk (3), version labels for
     sine, and a fourth model, "tide", a curve under a name the service has never heard of."""
     out = tmp_path_factory.mktemp("conformance")
-    for name in ("stock", "sine", "classify"):
+    for name in ("sine", "classify"):
         shutil.copytree(ROOT / "models" / name, out / name)
-    shutil.copytree(ROOT / "models" / "stock" / "4", out / "stock" / "3")
-    _rename(out / "stock" / "3", "stock")
+    # the committed stock export, whatever its version, as version 4 (served) and 3 (older)
+    versions = (ROOT / "models" / "stock").iterdir()
+    stock = max((v for v in versions if v.name.isdigit()), key=lambda v: int(v.name))
+    for version in ("4", "3"):
+        shutil.copytree(stock, out / "stock" / version)
     (out / "sine" / "labels.json").write_text(json.dumps({"stable": 4, "gone": 9}))
     shutil.copytree(ROOT / "models" / "sine", out / "tide")
     _rename(out / "tide" / "4", "tide")
