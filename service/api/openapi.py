@@ -24,6 +24,14 @@ EVALUATE_EXAMPLES = {
     "classify": examples.EVALUATE_CLASSIFY,
     "stock": {"rows": examples.EVALUATE_ROWS},
 }
+# so does the body of POST /predict/{name}: the shipped models' own requests
+PREDICT_EXAMPLES = {
+    "stock": {"rows": examples.STOCK_ROWS},
+    "sine": {"x": examples.SINE_X},
+    "classify": {"x": examples.CLASSIFY_X},
+}
+PER_MODEL = {EVALUATE: EVALUATE_EXAMPLES, "/predict/{name}": PREDICT_EXAMPLES}
+LABEL = "stable"  # the label models/<name>/labels.json names for each shipped model
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -63,15 +71,18 @@ def add_examples(schema: dict[str, Any], newest: dict[str, int]) -> None:
     and for the body, so picking one in both lists sends a matching pair."""
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():
-            if path == EVALUATE:
+            per_model = PER_MODEL.get(path)
+            if per_model is not None:
                 content = operation["requestBody"]["content"]["application/json"]
-                content["examples"] = {k: {"value": v} for k, v in EVALUATE_EXAMPLES.items()}
+                content["examples"] = {k: {"value": v} for k, v in per_model.items()}
             model = "sine" if "requestBody" in operation else "stock"
             for parameter in operation.get("parameters", []):
                 if parameter["in"] != "path":
                     continue
-                if parameter["name"] == "name" and path == EVALUATE:
-                    parameter["examples"] = {k: {"value": k} for k in EVALUATE_EXAMPLES}
+                if parameter["name"] == "name" and per_model is not None:
+                    parameter["examples"] = {k: {"value": k} for k in per_model}
+                elif parameter["name"] == "label":
+                    parameter["example"] = LABEL
                 elif parameter["name"] == "name":
                     parameter["example"] = model
                 elif parameter["name"] == "version" and model in newest:

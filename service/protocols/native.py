@@ -5,7 +5,7 @@ exports serves here under its own name: "regression" takes daily rows and answer
 per sliding window (`predictions`, `next_close`); "curve" takes x values (one window or
 several) and answers `y` per x; "classification" takes x values and answers `classes` and
 `probabilities` per x. Each answer carries `intervals` where the model has them and the
-`warnings`, whose JSON form (`warnings_json`) the other protocols carry too.
+`warnings` (service.protocols.warnings, the form every protocol carries).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic_core import to_json
 
 from service.core import dataplane, inputs
 from service.core.dataplane import Answer
 from service.core.errors import InputError
+from service.protocols.warnings import as_list as warnings_of
 
 if TYPE_CHECKING:
     from service.core.registry import Model
@@ -40,7 +40,7 @@ async def regression(model: Model, rows: list) -> dict[str, Any]:
     answer = await dataplane.predict(model, batch)
     predictions = answer.prediction[:, 0].tolist()  # (n_windows, 1) -> n_windows
     return {**_head(answer), "predictions": predictions, "next_close": predictions[-1],
-            "intervals": _intervals(answer), "warnings": warnings(answer)}  # fmt: skip
+            "intervals": _intervals(answer), "warnings": warnings_of(answer)}  # fmt: skip
 
 
 def curve(answer: Answer, nested: bool) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def curve(answer: Answer, nested: bool) -> dict[str, Any]:
     intervals = _intervals(answer)
     return {**_head(answer), "y": y.tolist() if nested else y[0].tolist(),
             "intervals": intervals if nested or intervals is None else intervals[0],
-            "warnings": warnings(answer)}  # fmt: skip
+            "warnings": warnings_of(answer)}  # fmt: skip
 
 
 def classification(answer: Answer, nested: bool) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def classification(answer: Answer, nested: bool) -> dict[str, Any]:
     if not nested:
         probabilities, classes = probabilities[0], classes[0]
     return {**_head(answer), "classes": classes.tolist(),
-            "probabilities": probabilities.tolist(), "warnings": warnings(answer)}  # fmt: skip
+            "probabilities": probabilities.tolist(), "warnings": warnings_of(answer)}  # fmt: skip
 
 
 def table(rows: list, features: tuple[str, ...]) -> np.ndarray:
@@ -107,19 +107,3 @@ def _intervals(answer: Answer) -> list | None:
         [{"lower": lo, "upper": hi, "level": level} for lo, hi in zip(los, his, strict=True)]
         for los, his in zip(lower.tolist(), upper.tolist(), strict=True)
     ]
-
-
-def warnings(answer: Answer) -> list[dict[str, Any]]:
-    """Every warning as the native answer lists it."""
-    return [
-        {"window": w.window, "feature": w.feature, "step": w.step, "value": w.value,
-         "measure": w.measure, "distance": w.distance, "threshold": w.threshold,
-         "message": w.message}
-        for w in answer.warnings
-    ]  # fmt: skip
-
-
-def warnings_json(answer: Answer) -> list[bytes]:
-    """One JSON object per warning, the native answer's fields: what v2's BYTES output and TF
-    Serving's trailing metadata carry."""
-    return [to_json(w) for w in warnings(answer)]

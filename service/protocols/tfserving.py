@@ -16,7 +16,7 @@ import numpy as np
 
 from service.core import inputs
 from service.core.errors import InputError, ModelNotFound, ServiceError
-from service.protocols import native
+from service.protocols import warnings
 from service.protocols.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -103,18 +103,18 @@ def rows(answer: Answer) -> dict[str, Any]:
     names = list(answer.outputs)
     columns = [answer.outputs[n].tolist() for n in names]
     found = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    return {"predictions": found, "warnings": native.warnings(answer)}
+    return {"predictions": found, "warnings": warnings.as_list(answer)}
 
 
 def columns(answer: Answer) -> dict[str, Any]:
     """The column form's answer: `{output: batch}`, and the warnings."""
     found = {n: values.tolist() for n, values in answer.outputs.items()}
-    return {"outputs": found, "warnings": native.warnings(answer)}
+    return {"outputs": found, "warnings": warnings.as_list(answer)}
 
 
 def warnings_metadata(answer: Answer) -> tuple[tuple[str, str], ...]:
     """gRPC's trailing metadata: `warnings-count`, and `warnings`, a JSON list of the first 16."""
-    items = native.warnings_json(answer)
+    items = warnings.as_json(answer)
     first = b",".join(items[:MAX_IN_METADATA]).decode()
     return (("warnings-count", str(len(items))), ("warnings", f"[{first}]"))
 

@@ -20,7 +20,7 @@ import numpy as np
 from service import VERSION
 from service.core import context, dataplane, inputs
 from service.core.errors import InputError, Loc, ModelUnavailable, VersionNotFound
-from service.protocols import native
+from service.protocols import warnings
 
 if TYPE_CHECKING:
     from service.core.registry import Model, Registry
@@ -148,7 +148,7 @@ async def infer(model: Model, request: Request) -> Response:
     found = []
     for name in wanted:
         if name == WARNINGS:
-            items = native.warnings_json(answer)
+            items = warnings.as_json(answer)
             found.append(Output(name, "BYTES", [len(items)], items))
         else:
             values = answer.outputs[name]

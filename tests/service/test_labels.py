@@ -19,6 +19,7 @@ COMMITTED = Path(__file__).resolve().parents[2] / "models"
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     shutil.copytree(COMMITTED / "sine", tmp_path / "sine")
+    (tmp_path / "sine" / "labels.json").unlink(missing_ok=True)  # each test writes its own
     return Registry(Repository(tmp_path), load=None, batching=BatchOptions())  # type: ignore[arg-type]
 
 

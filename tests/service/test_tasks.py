@@ -12,8 +12,10 @@ COMMITTED = Path(__file__).resolve().parents[2] / "models"
 
 
 def version_dir(tmp_path: Path, name: str, task: str | None = None) -> Path:
-    path = tmp_path / name / "4"
-    shutil.copytree(COMMITTED / name / "4", path)
+    versions = [v for v in (COMMITTED / name).iterdir() if v.name.isdigit()]
+    newest = max(versions, key=lambda v: int(v.name))
+    path = tmp_path / name / newest.name
+    shutil.copytree(newest, path)
     if task is not None:
         meta = json.loads((path / "metadata.json").read_text())
         meta["task"] = task

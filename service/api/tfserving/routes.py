@@ -83,7 +83,9 @@ async def label_metadata(name: str, label: str, registry: RegistryDep) -> Any:
 
 
 _PREDICT = {"response_model": Predicted, "openapi_extra": json_body(TFPredictRequest)}
-_OTHER = {"responses": {400: {"model": TFError, "description": "No such signature"}}}
+# TF Serving's :classify and :regress, which answer only its 400 for a model without such
+# signatures (every Keras export): kept out of /docs, which lists what a client can use
+_OTHER = {"include_in_schema": False}
 
 
 @router.post("/{name}:predict", **_PREDICT)
