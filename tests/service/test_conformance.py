@@ -9,11 +9,13 @@ docs/protocols.md shows the matrix; the test checks the page against `CASES`.
 """
 
 import functools
+import gzip
 import json
 import re
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +127,7 @@ class Case:
     outputs: dict[str, dict] = field(default_factory=dict)  # output name -> its parameters
     cells: dict[str, str] = field(default_factory=dict)  # column -> ok or an error kind
     kind: str = "infer"  # infer, metadata, ready, config, corrupt, server
+    compression: str = ""  # the request body's coding: gzip or deflate, as each client sends it
 
 
 V2 = ("v2 REST", "v2 gRPC")
@@ -185,6 +188,8 @@ CASES = [
          cells=every("not ready", V2)),
     Case("ready, unknown model", "nope", kind="ready", cells=every("not_found", V2)),
     Case("corrupt body", kind="corrupt", cells=every("invalid_argument", native=True)),
+    Case("gzip request body", compression="gzip", cells=every(OK, native=True)),
+    Case("deflate request body", compression="deflate", cells=every(OK, native=True)),
 ]  # fmt: skip
 
 
@@ -244,8 +249,12 @@ def _v2_call(server, client, module, case: Case, column: str) -> Any:
     if case.kind == "corrupt":
         return _corrupt_v2(server, column)
     asked = [module.InferRequestedOutput(n, **p) for n, p in case.outputs.items()] or None
+    coding = {}
+    if case.compression:  # tritonclient's own option, named differently by its two clients
+        key = "request_compression_algorithm" if column == "v2 REST" else "compression_algorithm"
+        coding = {key: case.compression}
     result = client.infer(case.model, [v2_input(module, case)], case.version, outputs=asked,
-                          parameters=case.parameters or None)  # fmt: skip
+                          parameters=case.parameters or None, **coding)  # fmt: skip
     return result.as_numpy(PREDICTION[case.model])
 
 
@@ -323,13 +332,25 @@ def _tf_rest(server, case: Case) -> tuple[str, Any]:
         values = case.values()
         payload = values.tolist() if case.dtype != "BYTES" else values.astype(str).tolist()
         body = json.dumps({"instances": payload})  # NaN as JSON's common extension: refused
-        response = server.http.post(f"{path}:predict", content=body)
+        response = server.http.post(f"{path}:predict", **coded(body.encode(), case))
     body = response.json()
     if response.status_code != 200:
         return kind_of_http(response.status_code), body["error"]
     if case.kind == "metadata":
         return OK, pruned(body["metadata"]["signature_def"])
     return OK, np.array([p[PREDICTION[case.model]] for p in body["predictions"]], np.float32)
+
+
+GRPC_CODINGS = {"gzip": grpc.Compression.Gzip, "deflate": grpc.Compression.Deflate}
+
+
+def coded(body: bytes, case: Case) -> dict[str, Any]:
+    """A JSON body as httpx sends it, compressed (Content-Encoding) when the case says so."""
+    headers = {"Content-Type": "application/json"}
+    if case.compression:
+        body = gzip.compress(body) if case.compression == "gzip" else zlib.compress(body)
+        headers["Content-Encoding"] = case.compression
+    return {"content": body, "headers": headers}
 
 
 def pruned(value: Any) -> Any:
@@ -367,7 +388,7 @@ def _tf_grpc(server, case: Case) -> Any:
     dtype = {"FP32": np.float32, "FP64": np.float64, "INT32": np.int32, "BYTES": np.str_}
     request = _tf_spec(predict_pb2.PredictRequest(), case)
     request.inputs["window"].CopyFrom(tf.make_tensor_proto(values.astype(dtype[case.dtype])))
-    answer = server.tfs.Predict(request)
+    answer = server.tfs.Predict(request, compression=GRPC_CODINGS.get(case.compression))
     return tf.make_ndarray(answer.outputs[PREDICTION[case.model]])
 
 
@@ -382,8 +403,7 @@ def run_native(server, case: Case, column: str) -> tuple[str, Any]:
         body = {"rows": [dict(zip(names, map(float, row), strict=True)) for row in values[0]]}
     else:
         body = {"x": values[..., 0].tolist()}
-    response = server.http.post(f"/predict/{case.model}", content=json.dumps(body),
-                                headers={"Content-Type": "application/json"})  # fmt: skip
+    response = server.http.post(f"/predict/{case.model}", **coded(json.dumps(body).encode(), case))
     if response.status_code != 200:
         return kind_of_http(response.status_code), response.json()["error"]
     answer = response.json()
