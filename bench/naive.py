@@ -15,9 +15,9 @@ import numpy as np
 from fastapi import FastAPI, Request
 
 import artifact
-from service.api.native.predict import table
 from service.api.native.schemas import ClassifyRequest, SineRequest, StockRequest
 from service.core import inputs
+from service.protocols.native import table
 
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", "models"))
 

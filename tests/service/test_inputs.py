@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from artifact.metadata import Spec
-from service.api.native.predict import table
 from service.api.native.schemas import StockRequest
 from service.core.errors import InputError, format_loc
 from service.core.inputs import MAX_WINDOWS, stock_table, windows
+from service.protocols.native import table
 from tests.service import in_memory
 
 PRICES = ["open", "high", "low", "close"]

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from service.api.native import predict
 from service.api.native.schemas import SineRequest, StockRequest
 from service.core import inputs
 from service.core.errors import InputError
@@ -78,9 +77,9 @@ def test_stock_batch_is_every_sliding_window_in_feature_order(rows, window):
     spec = spec_for(FEATURES, window, STOCK_RULES)
     if not window <= len(rows) <= window + MAX_WINDOWS - 1:
         with pytest.raises(InputError):
-            inputs.stock_table(spec, predict.table(request.rows, spec.features))
+            inputs.stock_table(spec, native.table(request.rows, spec.features))
         return
-    batch = inputs.stock_table(spec, predict.table(request.rows, spec.features))
+    batch = inputs.stock_table(spec, native.table(request.rows, spec.features))
     table = np.array([[r[f] for f in FEATURES] for r in rows], dtype=np.float32)
     assert batch.shape == (len(rows) - window + 1, window, len(FEATURES))
     for k in range(len(batch)):

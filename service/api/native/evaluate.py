@@ -14,11 +14,11 @@ from pydantic import ConfigDict, Field, Strict
 from service.api.body import bounded, encode, parse
 from service.api.deps import registry_of
 from service.api.errors import responses
-from service.api.native.predict import table
 from service.api.native.schemas import Number, StockRequest, StockRow, _Closed
 from service.api.openapi import json_body
 from service.core import evaluation
 from service.core.errors import InputError
+from service.protocols.native import table
 
 router = APIRouter(tags=["evaluate"], responses=responses(401, 404, 413, 415, 422, 429, 503))
 

@@ -29,8 +29,6 @@ from service.core.errors import ModelNotFound, ModelUnavailable
 from service.core.registry import Model, Registry
 from service.protocols import native
 
-table = native.table  # the rows -> array step, for the evaluation route and the tests
-
 router = APIRouter(tags=["predict"], responses=responses(401, 413, 415, 422, 429, 503))
 SERVED = ("stock", "sine", "classify")  # the models with a route of their own, by name
 
