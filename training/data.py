@@ -1,12 +1,13 @@
-"""Daily price data: a series `arch` ships (S&P 500, NASDAQ), a synthetic stand-in, or a user's
-CSV, checked row by row (training.consistency)."""
+"""Daily price data: a series `arch` ships (S&P 500, NASDAQ), Alphabet's as `backtesting` ships
+it, a synthetic stand-in, or a user's CSV, checked row by row (training.consistency)."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import importlib
-from dataclasses import dataclass, field
+import importlib.util
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,17 @@ from training import consistency
 REQUIRED = ("open", "high", "low", "close", "volume")
 OPTIONAL = ("money", "change")
 MIN_ROWS = 250  # about one trading year: enough for a window plus three non-empty splits
-# Daily OHLCV series shipped inside the `arch` package (real index data, no download), and a
-# synthetic market with other volatility regimes (training.synthetic, clearly not data).
-SERIES = ("sp500", "nasdaq", "synthetic")
+# Daily OHLCV series shipped inside the `arch` package (real index data, no download); one real
+# stock of other volatility, Alphabet (GOOG) 2004-2013, as the `backtesting` package ships it;
+# and a synthetic market with other volatility regimes (training.synthetic, clearly not data).
+SERIES = ("sp500", "nasdaq", "goog", "synthetic")
+# The file in the `backtesting` wheel (installed without its plotting dependencies by
+# `make install`, requirements/test-no-deps.txt): read in place, the package never imported.
+GOOG = ("backtesting", "test/GOOG.csv", "pip install --no-deps backtesting==0.6.6")
 DELIMITERS = ",;\t|"
+# The date column's names, in order of preference; without any, an unnamed first column (the
+# index pandas' `DataFrame.to_csv` writes) holds the dates.
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")
 
 
 class DataError(ValueError):
@@ -71,12 +79,24 @@ def load_series(name: str, strict: bool = False) -> PriceData:
         frame = synthetic.frame()
         digest = hashlib.sha256(frame.to_csv().encode()).hexdigest()
         return _checked(frame, synthetic.SOURCE.format(seed=0), digest, [], strict)
+    if name == "goog":
+        package, name, _ = GOOG
+        return replace(load_csv(_shipped(*GOOG), strict=strict), source=f"{package}:{name}")
     module = importlib.import_module(f"arch.data.{name}")
     path = Path(module.__file__).with_name(f"{name}.csv.gz")
     frame = module.load().rename(columns=str.lower).drop(columns=["adj close"])
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     frame = frame[list(REQUIRED)].astype("float64")
     return _checked(frame, f"arch.data.{name}", sha256_of(path), [], strict)
+
+
+def _shipped(package: str, name: str, install: str) -> Path:
+    """A data file inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    path = Path(next(iter(spec.submodule_search_locations)), name) if spec else None
+    if path is None or not path.is_file():
+        raise DataError(f"{package}/{name} is not installed: `{install}` (make install does)")
+    return path
 
 
 def load_csv(path: Path, min_rows: int = MIN_ROWS, strict: bool = False) -> PriceData:
@@ -124,6 +144,7 @@ def _read(path: Path) -> pd.DataFrame:
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read as CSV ({exc})") from exc
     raw.columns = [str(c).strip().lower() for c in raw.columns]
+    raw = raw.rename(columns={_date_column(list(raw.columns)): "date"})
     missing = [c for c in ("date", *REQUIRED) if c not in raw.columns]
     if missing:
         named = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}[sep]
@@ -132,6 +153,17 @@ def _read(path: Path) -> pd.DataFrame:
     if sep != ",":  # a semicolon-separated file often writes 1234,5 for 1234.5
         raw = raw.apply(lambda c: c.str.replace(",", ".", regex=False) if c.name != "date" else c)
     return raw
+
+
+def _date_column(columns: list[str]) -> str:
+    """The column that holds the dates: the first of DATE_NAMES found, else an unnamed first
+    column ("" or pandas' "unnamed: 0"); "date" (reported missing) when there is neither."""
+    named = [c for c in DATE_NAMES if c in columns]
+    if named:
+        return named[0]
+    if columns and (not columns[0] or columns[0].startswith("unnamed: ")):
+        return columns[0]
+    return "date"
 
 
 def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:

@@ -38,6 +38,24 @@ def test_article_format_matched_case_insensitively_with_money_and_change(tmp_pat
     assert "label" not in data.frame.columns
 
 
+@pytest.mark.parametrize("header", ["Timestamp", "Datetime", None])
+def test_the_dates_may_be_named_otherwise_or_be_an_unnamed_first_column(tmp_path, header):
+    frame = daily_frame().set_index("date").rename(columns=str.title)  # Open, High, ...
+    frame.index.name = header  # None: pandas' to_csv writes the index with an empty header
+    path = tmp_path / "vendor.csv"
+    frame.to_csv(path)
+    data = load_csv(path)
+    assert data.frame.index[0] == pd.Timestamp("2020-01-01")
+    assert data.frame["close"].iloc[-1] == 100.0 + MIN_ROWS - 1
+
+
+def test_a_file_without_any_date_column_is_refused_naming_it(tmp_path):
+    path = tmp_path / "no_date.csv"
+    daily_frame().drop(columns="date").to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"missing column\(s\) date"):
+        load_csv(path)
+
+
 def test_missing_column_names_file_and_column(tmp_path):
     path = tmp_path / "no_volume.csv"
     daily_frame().drop(columns="volume").to_csv(path, index=False)
