@@ -51,7 +51,7 @@ Outputs = dict[str, np.ndarray]  # output name -> (batch, ...) array
 
 
 @contextlib.contextmanager
-def _first_delegate_unannounced():
+def first_delegate_unannounced():
     """LiteRT's runtime writes "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." to
     the process's stderr, once, from C++ (no Python setting reaches its logger), which would
     be the one line of the log that is not JSON. The first interpreter is made with file
@@ -84,7 +84,7 @@ class LiteFunction:
         self.runners: dict[int, Any] = {}
         try:
             for size in BUCKETS:  # each made and run once, so its first request pays nothing
-                with _first_delegate_unannounced():
+                with first_delegate_unannounced():
                     interpreter = Interpreter(model_path=str(path), num_threads=self.threads)
                     runner = interpreter.get_signature_runner(SIGNATURE)
                     if not self.runners:  # one file, so one check of its signature

@@ -63,8 +63,8 @@ def parse_evaluate_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("model", type=Path, help="a version directory, e.g. models/stock/2")
     parser.add_argument("--csv", type=Path, help="stock: a daily CSV (either layout training "
                         "reads)")  # fmt: skip
-    parser.add_argument("--series", choices=SERIES, help="stock: a daily index series that "
-                        "`arch` ships")  # fmt: skip
+    parser.add_argument("--series", choices=SERIES, help="stock: a series shipped in a package: "
+                        "sp500, nasdaq (`arch`), goog (`backtesting`), or synthetic")  # fmt: skip
     parser.add_argument("--from", dest="date_from", metavar="DATE",
                         help="stock: score next-day closes from this date on")  # fmt: skip
     parser.add_argument("--to", dest="date_to", metavar="DATE",

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from artifact.litert import first_delegate_unannounced
 from artifact.metadata import METADATA, SAVED_MODEL, TFLITE
 
 FILE = TFLITE
@@ -54,11 +55,12 @@ def convert(version_dir: Path) -> tuple[bytes, dict]:
     flatbuffer = tf.lite.TFLiteConverter.from_saved_model(str(version_dir)).convert()
     from ai_edge_litert.interpreter import Interpreter
 
-    runner = Interpreter(model_content=flatbuffer, num_threads=1).get_signature_runner()
-    (input_name,) = runner.get_input_details()
     probes = probe_windows(window, n_features)
     want = {k: v.numpy() for k, v in serve(tf.constant(probes)).items()}
-    got = runner(**{input_name: probes})
+    with first_delegate_unannounced():  # LiteRT's C++ "INFO: Created ... delegate" line
+        runner = Interpreter(model_content=flatbuffer, num_threads=1).get_signature_runner()
+        (input_name,) = runner.get_input_details()
+        got = runner(**{input_name: probes})
     if set(got) != set(want):
         raise LiteError(f"{version_dir}: LiteRT's outputs {sorted(got)} are not {sorted(want)}")
     worst = max(relative_difference(got[k], v) for k, v in want.items())
