@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return lite_main(argv[1:])
     args = parse_args(argv)
-    from training.consistency import summary as summary_of_excluded
+    from artifact.consistency import summary as summary_of_excluded
     from training.data import DataError, load_csv
 
     if args.csv:  # a bad file is refused before TensorFlow loads, in a moment

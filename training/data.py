@@ -1,5 +1,5 @@
 """Daily price data: a series `arch` ships (S&P 500, NASDAQ), Alphabet's as `backtesting` ships
-it, a synthetic stand-in, or a user's CSV, checked row by row (training.consistency)."""
+it, a synthetic stand-in, or a user's CSV, checked row by row (artifact.consistency)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from training import consistency
+from artifact import consistency
 
 # Feature order of the model's input. A file's columns are matched by name, case-insensitively.
 REQUIRED = ("open", "high", "low", "close", "volume")
@@ -41,7 +41,7 @@ class PriceData:
     """A daily series, oldest first, with where it came from and the rows it must not use.
 
     `bad` (n_rows,) marks inconsistent rows, kept in place so that windows keep their days
-    apart; `excluded` says which dates and why (training.consistency).
+    apart; `excluded` says which dates and why (artifact.consistency).
     """
 
     frame: pd.DataFrame  # index: date; columns: features, in model order
@@ -78,7 +78,7 @@ def load_series(name: str, strict: bool = False) -> PriceData:
 
         frame = synthetic.frame()
         digest = hashlib.sha256(frame.to_csv().encode()).hexdigest()
-        return _checked(frame, synthetic.SOURCE.format(seed=0), digest, [], strict)
+        return _checked(frame, synthetic.SOURCE.format(seed=0), digest, strict)
     if name == "goog":
         package, name, _ = GOOG
         return replace(load_csv(_shipped(*GOOG), strict=strict), source=f"{package}:{name}")
@@ -87,7 +87,7 @@ def load_series(name: str, strict: bool = False) -> PriceData:
     frame = module.load().rename(columns=str.lower).drop(columns=["adj close"])
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     frame = frame[list(REQUIRED)].astype("float64")
-    return _checked(frame, f"arch.data.{name}", sha256_of(path), [], strict)
+    return _checked(frame, f"arch.data.{name}", sha256_of(path), strict)
 
 
 def _shipped(package: str, name: str, install: str) -> Path:
@@ -103,7 +103,7 @@ def load_csv(path: Path, min_rows: int = MIN_ROWS, strict: bool = False) -> Pric
     """A user's file: the article's `index_code,date,open,close,...` format or plain OHLCV,
     separated by commas, semicolons, tabs or bars (found from the file's first lines).
 
-    Rows may be oldest first or newest first. Inconsistent rows (training.consistency) are
+    Rows may be oldest first or newest first. Inconsistent rows (artifact.consistency) are
     marked and listed, or refused at the first one when `strict`.
     """
     path = Path(path)
@@ -113,15 +113,7 @@ def load_csv(path: Path, min_rows: int = MIN_ROWS, strict: bool = False) -> Pric
     frame.index = _dates(raw["date"], path)
     if len(frame) < min_rows:
         raise DataError(f"{path}: {len(frame)} data rows; at least {min_rows} are needed")
-    order = consistency.order_problems(frame.index)
-    if strict and order:
-        i, problem = order[0]
-        raise DataError(f"{path}: column date, line {i + 2}: {problem}")
-    flagged = {frame.index[i] for i, _ in order}  # the date stays out, whichever row is kept
-    excluded = [_entry(frame.index[i], "date", p) for i, p in order]
-    frame = frame.iloc[np.argsort(frame.index.to_numpy(), kind="stable")]
-    frame = frame[~frame.index.duplicated(keep="first")]
-    return _checked(frame, str(path), sha256_of(path), excluded, strict, flagged)
+    return _checked(frame, str(path), sha256_of(path), strict, line=True)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -183,19 +175,16 @@ def _dates(column: pd.Series, path: Path) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(dates, name="date")
 
 
-def _entry(date: pd.Timestamp, column: str, problem: str) -> dict:
-    return {"date": str(date.date()), "column": column, "problem": problem}
-
-
-def _checked(frame: pd.DataFrame, source: str, digest: str, excluded: list[dict],
-             strict: bool, flagged: set | None = None) -> PriceData:  # fmt: skip
-    """The sorted frame with its inconsistent rows marked (or refused when `strict`)."""
-    problems = consistency.value_problems(frame)
-    if strict and problems:
-        i, column, problem = problems[0]
-        raise DataError(f"{source}: column {column}, date {frame.index[i].date()}: {problem}")
-    bad = frame.index.isin(list(flagged or ()))
-    bad[[i for i, _, _ in problems]] = True
-    excluded = excluded + [_entry(frame.index[i], c, p) for i, c, p in problems]
-    excluded.sort(key=lambda e: e["date"])
-    return PriceData(frame, source, digest, np.asarray(bad, bool), excluded)
+def _checked(frame: pd.DataFrame, source: str, digest: str, strict: bool,
+             line: bool = False) -> PriceData:  # fmt: skip
+    """The frame in date order, each date once, its inconsistent rows marked
+    (artifact.consistency), or DataError at the first one when `strict`: naming its line
+    in the file (`line`) for a date out of order, else its date."""
+    columns = {c: frame[c].to_numpy("float64") for c in frame.columns}
+    try:
+        found = consistency.as_found(columns, frame.index.to_numpy(), strict)
+    except consistency.Inconsistent as exc:
+        where = (f"line {exc.row + 2}" if line and exc.column == "date"
+                 else f"date {frame.index[exc.row].date()}")  # fmt: skip
+        raise DataError(f"{source}: column {exc.column}, {where}: {exc.problem}") from None
+    return PriceData(frame.iloc[found.rows], source, digest, found.bad, found.excluded)

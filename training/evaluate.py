@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 
 import artifact
-from artifact import periods, scorecard, series
+from artifact import consistency, periods, scorecard, series
+from artifact.consistency import clean_windows
 from artifact.litert import LiteFunction
 from artifact.metadata import METADATA, SAVED_MODEL, TFLITE
-from training import consistency, printout
+from training import printout
 from training.data import DataError, PriceData, load_csv, load_series
 from training.export import plain
-from training.windows import clean_windows, next_close_windows, sliding_windows
+from training.windows import next_close_windows, sliding_windows
 
 FORMAT = artifact.FORMAT  # the metadata format this reads
 MIN_TARGETS = scorecard.MIN_TARGETS

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from artifact import consistency
 from artifact.scorecard import mape, rmse
-from training import consistency
 from training import data as price_data
 from training.bands import band, fit_interval
 from training.config import TrainConfig

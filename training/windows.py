@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from artifact.consistency import clean_windows
 from artifact.series import curve_windows, straddling_windows  # noqa: F401 (the curve windows)
 
 
@@ -37,13 +38,6 @@ def next_close_windows(values: np.ndarray, close: np.ndarray, window: int):
     inputs = sliding_windows(values, window)[:-1]
     target_row = np.arange(window, len(values))
     return inputs, close[target_row - 1], close[target_row], target_row
-
-
-def clean_windows(bad: np.ndarray, window: int) -> np.ndarray:
-    """(n_rows - window,) True where window k (rows k..k+window-1) and its target row
-    k + window are all free of `bad` (n_rows,) rows: the windows next_close_windows pairs."""
-    touched = sliding_windows(np.asarray(bad, bool)[:, None], window + 1)[:, :, 0].any(axis=1)
-    return ~touched
 
 
 def chronological_split(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from artifact import periods, scorecard, series
+from artifact import consistency, periods, scorecard, series
 from service.core import inputs
 from service.core.errors import InputError
 
@@ -45,42 +45,75 @@ def _head(model: Model) -> dict:
     return {"model": {"name": model.name, "version": model.version}}
 
 
-async def stock(model: Model, table: np.ndarray, close: np.ndarray,
-                dates: list[dt.date] | None) -> dict:  # fmt: skip
+async def stock(model: Model, table: np.ndarray, columns: dict[str, np.ndarray],
+                dates: list[dt.date] | None, strict: bool = False) -> dict:  # fmt: skip
     """The next-close scorecard of every window whose next close is in the rows.
 
-    `table` (n_rows, F) in the model's feature order, `close` (n_rows,); window k covers rows
+    `table` (n_rows, F) in the model's feature order; `columns` every field the rows hold,
+    by name (close among them), checked by artifact.consistency as the CLI checks a CSV:
+    rows in date order, each date once, and every window that touches an inconsistent row
+    left out (InputError at the first one when `strict`). Window k covers rows
     k..k+window-1 and is scored on the close of row window + k, against persistence. Rows of
     the series the model was trained on (artifact.periods) headline their out-of-sample days.
     """
     spec, window = model.spec, model.spec.window
-    rows = (window + scorecard.MIN_TARGETS, MAX_ROWS)
-    batch = inputs.stock_table(spec, table, rows)[:-1]  # the last window has no next close
+    least = window + scorecard.MIN_TARGETS
+    if not least <= len(table) <= MAX_ROWS:
+        raise InputError(("rows",), f"must hold between {least} and {MAX_ROWS} rows "
+                                    f"(got {len(table)})")  # fmt: skip
+    day = None if dates is None else np.array(dates, dtype="datetime64[D]")
+    try:
+        found = consistency.as_found(columns, day, strict)
+    except consistency.Inconsistent as exc:
+        raise InputError(("rows", exc.row, exc.column), exc.problem) from None
+    given, bad = found.rows, found.bad  # row positions as sent, in date order; bad among them
+    table, close = table[given], columns["close"][given]
+    day = None if day is None else day[given]
+    starts = np.flatnonzero(consistency.clean_windows(bad, window))
+    if len(starts) < scorecard.MIN_TARGETS:
+        raise InputError(("rows",), f"{len(starts)} next-day close(s) to score once the windows "
+                         f"that touch the {len(found.excluded)} inconsistent row(s) are left "
+                         f"out; at least {scorecard.MIN_TARGETS} are needed")  # fmt: skip
+    batch = _checked_windows(spec, table, bad, starts, given)
     out = await outputs(model, batch)
     forecast = out[spec.prediction][:, 0]
     bands = (out[spec.lower][:, 0], out[spec.upper][:, 0]) if spec.lower else (forecast,) * 2
     data = spec.meta.data
-    day = None if dates is None else np.array(dates, dtype="datetime64[D]")
-    identified = periods.identify(data, None, day, close)
-    targets = np.arange(window, len(close))  # (n,) the row of each window's next close
+    clean = ~bad
+    identified = periods.identify(data, None, None if day is None else day[clean], close[clean])
+    targets = starts + window  # (n,) the row of each window's next close
     period = (periods.labels(day[targets], data["splits"], True) if identified[0]
               else np.full(len(targets), periods.OUT_OF_SAMPLE, dtype=object))  # fmt: skip
-    days = np.char.add("row ", targets.astype(str)) if day is None else day[targets].astype(str)
+    days = (np.char.add("row ", given[targets].astype(str)) if day is None
+            else day[targets].astype(str))  # fmt: skip
     years = None if day is None else day[targets].astype("datetime64[Y]").astype(int) + 1970
     try:
-        card = periods.stock(period, days, close[window:], close[window - 1 : -1], forecast,
-                             *bands, out[spec.drift_score], spec.drift.threshold, spec.level,
-                             years, identified)  # fmt: skip
+        card = periods.stock(period, days, close[targets], close[targets - 1], forecast, *bands,
+                             out[spec.drift_score], spec.drift.threshold, spec.level, years,
+                             identified)  # fmt: skip
     except ValueError as exc:
         raise InputError(("rows",), str(exc)) from None
     if not spec.lower:
         card["interval"] = None
     oos = targets[period == periods.OUT_OF_SAMPLE]
-    first, last = (None, None) if dates is None else (dates[oos[0]], dates[oos[-1]])
-    card["data"] = {"source": "request", "rows": len(table),
-                    "first_target": first and first.isoformat(),
-                    "last_target": last and last.isoformat()}  # fmt: skip
+    first, last = (None, None) if day is None else (str(day[oos[0]]), str(day[oos[-1]]))
+    excluded = consistency.record(found.excluded)
+    card["data"] = {"source": "request", "rows": len(columns["close"]), "first_target": first,
+                    "last_target": last, "excluded": excluded}  # fmt: skip
     return {**_head(model), **card}
+
+
+def _checked_windows(spec, table: np.ndarray, bad: np.ndarray, starts: np.ndarray,
+                     given: np.ndarray) -> np.ndarray:  # fmt: skip
+    """The windows starting at `starts` `(n, window, F)` float32, through the model's input
+    rules (service.core.inputs) on the consistent rows; errors name rows as sent."""
+    rules, features = inputs.checks(spec), spec.features
+    good = np.flatnonzero(~bad)
+    rules.values(table[good], lambda at: ("rows", int(given[good[at[0]]]), features[at[1]]))
+    batch = table[starts[:, np.newaxis] + np.arange(spec.window)]
+    where = lambda at: ("rows", int(given[starts[at[0]] + at[1]]), features[at[2]])  # noqa: E731
+    rules.ratios(batch, where)
+    return batch.astype(np.float32)
 
 
 def curve_range(model: Model, x_from: float | None, x_to: float | None) -> tuple[float, float]:

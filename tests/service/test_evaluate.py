@@ -14,6 +14,7 @@ from tests.service.checks import assert_error
 from tests.service.in_memory import client_with, outputs
 from tests.service.test_stock import make_rows
 from tests.training.test_evaluate import nasdaq_csv
+from tests.training.vendor import break_row
 from training import evaluate as cli
 from training.data import load_csv, load_series
 
@@ -136,17 +137,74 @@ def test_stock_rejects_more_than_the_row_limit(client):
     assert_error(client.post("/models/stock/evaluate", json={"rows": rows}), 422, "rows", "5000")
 
 
-def test_stock_rejects_low_above_high_through_the_input_rules(client):
+def broken_nasdaq(kinds: dict[int, str]):
+    """300 real NASDAQ rows (a `date` column), with `kinds` (row -> how) broken as vendors do."""
+    frame = load_series("nasdaq").frame.iloc[:300].reset_index()
+    for row, kind in kinds.items():
+        break_row(frame, row, kind)
+    return frame
+
+
+def as_rows(frame) -> list[dict]:
+    return [{"date": r.date.strftime("%Y-%m-%d"), "open": r.open, "high": r.high, "low": r.low,
+             "close": r.close, "volume": r.volume} for r in frame.itertuples()]  # fmt: skip
+
+
+BROKEN = {40: "low_above_high", 75: "close_above_high", 110: "open_below_low",
+          150: "zero_volume", 190: "negative_price", 230: "duplicate_date",
+          260: "swapped_dates"}  # fmt: skip
+
+
+def test_inconsistent_rows_are_left_out_as_the_cli_leaves_them_out(client, models_dir, tmp_path):
+    """The same broken rows as a CSV for the CLI and as JSON for the route: the same windows
+    left out, the same rows listed, the same card."""
+    frame = broken_nasdaq(BROKEN)
+    path = tmp_path / "broken.csv"
+    frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    source = load_csv(path, min_rows=50)
+    expected, _ = cli.evaluate_stock(cli.load_export(version_dir(models_dir, "stock")), source)
+    response = client.post("/models/stock/evaluate", json={"rows": as_rows(frame)})
+    assert response.status_code == 200, response.text
+    card = response.json()
+    # one row each, both rows of the swapped pair; the repeated date is one row
+    assert card["data"]["excluded"] == expected["data"]["excluded"]
+    assert card["data"]["excluded"]["rows"] == len(BROKEN) + 1
+    assert card["windows"] == expected["windows"] < 300 - 1 - 20 - 6 * 21
+    assert_same_card(card, expected)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fragments"),
+    [("low_above_high", ("rows[40].low", "is above high")),
+     ("zero_volume", ("rows[40].volume", "must be > 0")),
+     ("negative_price", ("rows[40].close", "must be > 0")),
+     ("swapped_dates", ("rows[40].date", "breaks the order of the rows"))],
+)  # fmt: skip
+def test_strict_refuses_at_the_first_inconsistent_row_naming_it(client, kind, fragments):
+    rows = as_rows(broken_nasdaq({40: kind}))
+    response = client.post("/models/stock/evaluate", json={"rows": rows, "strict": True})
+    assert_error(response, 422, *fragments)
+    assert client.post("/models/stock/evaluate", json={"rows": rows}).status_code == 200
+
+
+def test_too_few_windows_left_after_the_inconsistent_rows_is_refused(client):
+    rows = as_rows(broken_nasdaq({r: "zero_volume" for r in range(21, 300, 21)}))
+    assert_error(client.post("/models/stock/evaluate", json={"rows": rows}), 422, "rows",
+                 "1 next-day close(s) to score", "the 14 inconsistent", "at least 30")  # fmt: skip
+
+
+def test_a_consistent_row_outside_the_models_input_rules_is_still_refused(client):
     rows = make_rows(60)
-    rows[33]["low"] = rows[33]["high"] * 2
+    for key in ("open", "high", "low", "close"):
+        rows[33][key] = 1e-39  # positive, so consistent; below float32's smallest normal
     response = client.post("/models/stock/evaluate", json={"rows": rows})
-    assert_error(response, 422, "rows[33].low", "must not exceed high")
+    assert_error(response, 422, "rows[33].", "must be at least")
 
 
-def test_stock_rejects_unsorted_dates(client):
+def test_stock_rows_need_a_date_on_every_row_or_none(client):
     rows = make_rows(60)
-    rows[10]["date"], rows[11]["date"] = rows[11]["date"], rows[10]["date"]
-    assert_error(client.post("/models/stock/evaluate", json={"rows": rows}), 422, "increasing")
+    del rows[7]["date"]
+    assert_error(client.post("/models/stock/evaluate", json={"rows": rows}), 422, "rows[7]")
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,7 @@ INCONSISTENT = {
                        "2020-01-06"),
     "duplicate_date": (_set("date", 5, "2020-01-07"),
                        r"column date, line 7: 2020-01-07 appears twice", "2020-01-07"),
-    "unsorted_dates": (_swap, r"line 13: 2020-01-15 after 2020-01-16 breaks the file's order "
+    "unsorted_dates": (_swap, r"line 13: 2020-01-15 after 2020-01-16 breaks the order of the rows "
                        r"\(oldest first\)", ("2020-01-15", "2020-01-16")),  # which is wrong?
 }  # fmt: skip
 

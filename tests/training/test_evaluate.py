@@ -130,7 +130,7 @@ BAD_FILES = {
 }  # fmt: skip
 # Refused with --strict; by default their windows are left out and the rows listed.
 INCONSISTENT = {
-    "unsorted_dates": (_swap, "breaks the file's order"),
+    "unsorted_dates": (_swap, "breaks the order of the rows"),
     "duplicate_date": (lambda f: f.assign(date=f["date"].where(f.index != 5, f["date"][4])),
                        "appears twice"),
     "non_positive_price": (lambda f: f.assign(close=f["close"].where(f.index != 9, -1.0)),

@@ -30,7 +30,7 @@ def test_every_broken_row_is_listed_and_the_rest_kept(vendor_csv):
 def test_strict_refuses_it_naming_the_line_of_its_first_broken_date(vendor_csv):
     """The file's order is checked before its values: the swapped pair is found first."""
     with pytest.raises(DataError, match=r"ixic\.csv: column date, line 4533: 2000-12-26 after "
-                       r"2000-12-22 breaks the file's order \(newest first\)"):  # fmt: skip
+                       r"2000-12-22 breaks the order of the rows \(newest first\)"):  # fmt: skip
         load_csv(vendor_csv, strict=True)
 
 

@@ -29,13 +29,14 @@ def vendor_frame():
     frame["change"] = frame["close"].pct_change().fillna(0.0)
     frame["index_code"] = "IXIC"
     for row, kind in BROKEN.items():
-        _break(frame, row, kind)
+        break_row(frame, row, kind)
     frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
     columns = ["index_code", "date", "open", "close", "low", "high", "volume", "money", "change"]
     return frame[columns].iloc[::-1]
 
 
-def _break(frame, row: int, kind: str) -> None:
+def break_row(frame, row: int, kind: str) -> None:
+    """Break `frame`'s row `row` (positional; a `date` column of Timestamps) as `kind` says."""
     at = frame.index[row]
     if kind == "low_above_high":
         frame.loc[at, ["low", "high"]] = frame.loc[at, ["high", "low"]].to_numpy()

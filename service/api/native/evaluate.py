@@ -9,32 +9,53 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Request, Response
-from pydantic import ConfigDict, Field, Strict
+from pydantic import ConfigDict, Field, Strict, field_validator
 
 from service.api.body import bounded, encode, parse
 from service.api.deps import registry_of
 from service.api.errors import responses
-from service.api.native.schemas import Number, StockRequest, StockRow, _Closed
+from service.api.native.schemas import Number, StockRow, _Closed, dates_all_or_none
 from service.api.openapi import json_body
 from service.core import evaluation
 from service.core.errors import InputError
 from service.protocols.native import table
 
+FIELDS = tuple(f for f in StockRow.model_fields if f != "date")  # the columns a row may hold
 router = APIRouter(tags=["evaluate"], responses=responses(401, 404, 413, 415, 422, 429, 503))
 
 
-class EvaluateStockRequest(StockRequest):
-    """Daily rows of a series the stock model never saw (dates optional, increasing if given)."""
+class EvaluateRow(StockRow):
+    """One trading day as found: any finite numbers. A row that breaks a rule of a consistent
+    day is left out with every window it touches (or refused with `strict`)."""
 
-    model_config = ConfigDict(json_schema_extra=None)
+    open: Number
+    high: Number
+    low: Number
+    close: Number
+    volume: Number
 
-    rows: list[StockRow] = Field(
+
+class EvaluateStockRequest(_Closed):
+    """Daily rows of a series the stock model never saw (dates optional, on every row if any)."""
+
+    rows: list[EvaluateRow] = Field(
         min_length=1,
         max_length=evaluation.MAX_ROWS,
-        description=f"Daily rows, oldest first: at least `window + 30` (50 for the shipped "
-        f"model) and at most {evaluation.MAX_ROWS}. Every window whose next close is in the "
-        "rows is scored: window k on the close of row window + k.",
+        description=f"Daily rows: at least `window + 30` (50 for the shipped model) and at most "
+        f"{evaluation.MAX_ROWS}; oldest first, or by their dates when given (a date twice "
+        "or out of order marks its row). Every window whose next close is in the rows is "
+        "scored, window k on the close of row window + k, except those that touch an "
+        "inconsistent row (a price or volume <= 0, money < 0, low above high, open or close "
+        "outside [low, high]): `data.excluded` lists those rows.",
     )
+    strict: bool = Field(
+        False, description="Refuse the rows at their first inconsistent one (422) instead"
+    )
+
+    @field_validator("rows")
+    @classmethod
+    def _dates(cls, rows: list[EvaluateRow]) -> list[EvaluateRow]:
+        return dates_all_or_none(rows)
 
 
 class EvaluateCurveRequest(_Closed):
@@ -70,9 +91,9 @@ class Scorecard(_Closed):
 
 
 def _stock_limits(spec: Any) -> tuple[dict[bytes, int], tuple, str]:
-    """At most MAX_ROWS rows of at most 8 fields each (the StockRow fields)."""
+    """At most MAX_ROWS rows of at most 8 fields each (the StockRow fields), and `strict`."""
     rows = evaluation.MAX_ROWS
-    return {b"{": rows + 1, b",": rows * 8}, ("rows",), f"must hold at most {rows} rows"
+    return {b"{": rows + 1, b",": rows * 8 + 1}, ("rows",), f"must hold at most {rows} rows"
 
 
 def _body(*models: type[_Closed]) -> dict[str, Any]:
@@ -101,9 +122,11 @@ async def evaluate(name: str, request: Request) -> Response:
     if name == "stock":
         stock = parse(EvaluateStockRequest, bounded(body, *_stock_limits(model.spec)))
         rows = stock.rows
-        close = np.array([row.close for row in rows], dtype=np.float64)
+        given = [f for f in FIELDS if all(getattr(row, f) is not None for row in rows)]
+        columns = {f: np.array([getattr(row, f) for row in rows], np.float64) for f in given}
         dates = [row.date for row in rows] if rows[0].date is not None else None
-        card = await evaluation.stock(model, table(rows, model.spec.features), close, dates)
+        features = table(rows, model.spec.features)  # 422 for a field the model needs, absent
+        card = await evaluation.stock(model, features, columns, dates, stock.strict)
     else:
         curve = parse(EvaluateCurveRequest, bounded(body, *_CURVE_LIMITS))
         card = await evaluation.curve(model, curve.x_from, curve.x_to, curve.windows, curve.seed)

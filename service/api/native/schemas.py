@@ -48,10 +48,8 @@ class StockRequest(_Closed):
     @field_validator("rows")
     @classmethod
     def _dates_increase(cls, rows: list[StockRow]) -> list[StockRow]:
-        dates = [row.date for row in rows]
+        dates = [row.date for row in dates_all_or_none(rows)]
         if None in dates:
-            if any(dates):
-                raise ValueError(f"give a date on every row or on none (rows[{dates.index(None)}])")
             return rows
         for i in range(1, len(rows)):
             if dates[i] <= dates[i - 1]:
@@ -60,6 +58,14 @@ class StockRequest(_Closed):
                     f"is not after rows[{i - 1}].date {rows[i - 1].date}"
                 )
         return rows
+
+
+def dates_all_or_none(rows: list[StockRow]) -> list[StockRow]:
+    """A date on every row or on none."""
+    dates = [row.date for row in rows]
+    if None in dates and any(dates):
+        raise ValueError(f"give a date on every row or on none (rows[{dates.index(None)}])")
+    return rows
 
 
 class InputWarning(BaseModel):
