@@ -81,7 +81,7 @@ def order_problems(dates: np.ndarray) -> list[tuple[int, str]]:
     Where the order breaks, the row before is listed too: of two swapped rows, which one holds
     the wrong date cannot be told.
     """
-    when = np.asarray(dates, "datetime64[ns]")
+    when = _datetimes(dates)
     step = np.sign(np.diff(when).astype("int64"))  # (n - 1,)
     direction = 1 if (step >= 0).sum() >= (step < 0).sum() else -1
     _, first = np.unique(when, return_index=True)
@@ -98,6 +98,13 @@ def order_problems(dates: np.ndarray) -> list[tuple[int, str]]:
             problems.append((i - 1, f"{day(when[i - 1])} is followed by {day(when[i])}, "
                                     "against the order of the rows"))  # fmt: skip
     return problems
+
+
+def _datetimes(dates: np.ndarray) -> np.ndarray:
+    """`dates` as datetime64, in the unit given (a cast to nanoseconds would wrap the years
+    outside 1678-2261 around); other types are read as nanoseconds."""
+    when = np.asarray(dates)
+    return when if when.dtype.kind == "M" else when.astype("datetime64[ns]")
 
 
 def day(when: np.datetime64) -> str:
@@ -117,7 +124,7 @@ def as_found(columns: Mapping[str, np.ndarray], dates: np.ndarray | None,
     entries: list[tuple[int, str, str]] = []  # (position as given, column, problem)
     rows, flagged = np.arange(n), np.zeros(n, bool)
     if dates is not None:
-        when = np.asarray(dates, "datetime64[ns]")
+        when = _datetimes(dates)
         order = order_problems(when)
         if strict and order:
             raise Inconsistent(order[0][0], "date", order[0][1])

@@ -167,8 +167,17 @@ def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
     return values.astype("float64")
 
 
+# a UTC offset at the end of a timestamp ("+05:00", "-0400", "Z"): dropped, so that each row
+# keeps the day and time it was written with (a daily series' day is its local one)
+OFFSET = r"(?:[+-]\d\d:?\d\d|Z)$"
+
+
 def _dates(column: pd.Series, path: Path) -> pd.DatetimeIndex:
-    dates = pd.to_datetime(column.str.strip(), errors="coerce", format="mixed")
+    local = column.str.strip().str.replace(OFFSET, "", regex=True)
+    try:
+        dates = pd.to_datetime(local, errors="coerce", format="mixed")
+    except (ValueError, OverflowError) as exc:
+        raise DataError(f"{path}: column date: cannot be read as dates ({exc})") from None
     if dates.isna().any():
         i = int(np.argmax(dates.isna().to_numpy()))
         raise DataError(f"{path}: column date, line {i + 2}: {column.iloc[i]!r} is not a date")

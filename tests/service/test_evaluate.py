@@ -187,6 +187,25 @@ def test_strict_refuses_at_the_first_inconsistent_row_naming_it(client, kind, fr
     assert client.post("/models/stock/evaluate", json={"rows": rows}).status_code == 200
 
 
+def test_a_negative_money_is_left_out_like_any_inconsistent_value(client):
+    rows = [{**row, "money": row["volume"] * row["close"]} for row in as_rows(broken_nasdaq({}))]
+    rows[30]["money"] = -1.0
+    card = client.post("/models/stock/evaluate", json={"rows": rows}).json()
+    assert card["data"]["excluded"]["list"] == [
+        {"date": rows[30]["date"], "column": "money", "problem": "-1.0 must be >= 0"}
+    ]
+    assert card["windows"] == 300 - 20 - 21
+
+
+def test_a_date_far_in_the_future_sorts_last_and_is_not_misread(client):
+    """Dates of any year pydantic takes (1-9999), compared in days, not wrapped around."""
+    rows = as_rows(broken_nasdaq({}))
+    rows[-1]["date"] = "9999-12-31"
+    card = client.post("/models/stock/evaluate", json={"rows": rows}).json()
+    assert card["data"]["excluded"]["rows"] == 0 and card["windows"] == 300 - 20
+    assert card["data"]["last_target"] == "9999-12-31"
+
+
 def test_too_few_windows_left_after_the_inconsistent_rows_is_refused(client):
     rows = as_rows(broken_nasdaq({r: "zero_volume" for r in range(21, 300, 21)}))
     assert_error(client.post("/models/stock/evaluate", json={"rows": rows}), 422, "rows",

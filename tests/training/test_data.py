@@ -49,6 +49,20 @@ def test_the_dates_may_be_named_otherwise_or_be_an_unnamed_first_column(tmp_path
     assert data.frame["close"].iloc[-1] == 100.0 + MIN_ROWS - 1
 
 
+@pytest.mark.parametrize("tz", ["Asia/Karachi", "America/New_York"])  # one offset; two (DST)
+def test_dates_with_a_utc_offset_keep_the_day_they_were_written_with(tmp_path, tz):
+    frame = daily_frame(n=400).set_index("date")
+    frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index)).tz_localize(tz)
+    frame.iloc[0, frame.columns.get_loc("volume")] = 0  # 2020-01-01 local, 2019-12-31 in UTC
+    path = tmp_path / "tz.csv"
+    frame.to_csv(path)  # 2020-01-01 00:00:00+05:00, ...
+    data = load_csv(path)
+    assert data.frame.index[0] == pd.Timestamp("2020-01-01") and len(data.frame) == 400
+    assert [e["date"] for e in data.excluded] == ["2020-01-01"]
+    with pytest.raises(DataError, match="column volume, date 2020-01-01"):
+        load_csv(path, strict=True)
+
+
 def test_a_file_without_any_date_column_is_refused_naming_it(tmp_path):
     path = tmp_path / "no_date.csv"
     daily_frame().drop(columns="date").to_csv(path, index=False)

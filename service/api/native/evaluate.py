@@ -33,6 +33,7 @@ class EvaluateRow(StockRow):
     low: Number
     close: Number
     volume: Number
+    money: Number | None = Field(None, description="Traded value; needed if the model uses it")
 
 
 class EvaluateStockRequest(_Closed):
