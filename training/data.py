@@ -142,9 +142,10 @@ def _read(path: Path) -> pd.DataFrame:
         named = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}[sep]
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}; found "
                         f"{list(raw.columns)} (columns read as separated by {named})")  # fmt: skip
-    if sep != ",":  # a semicolon-separated file often writes 1234,5 for 1234.5
-        raw = raw.apply(lambda c: c.str.replace(",", ".", regex=False) if c.name != "date" else c)
-    return raw
+    # a semicolon-separated file often writes 1234,5 for 1234.5; in a comma-separated one a
+    # comma inside a (quoted) number can only group thousands: "1,234.5"
+    comma = "." if sep != "," else ""
+    return raw.apply(lambda c: c.str.replace(",", comma, regex=False) if c.name != "date" else c)
 
 
 def _date_column(columns: list[str]) -> str:

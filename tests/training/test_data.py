@@ -201,6 +201,16 @@ def test_a_semicolon_separated_file_with_decimal_commas_is_read(tmp_path):
     assert data.frame["open"].iloc[0] == 99.5 and len(data.frame) == MIN_ROWS
 
 
+def test_quoted_thousands_separators_in_a_comma_separated_file_are_read(tmp_path):
+    frame = daily_frame(start=1000.0)
+    path = tmp_path / "grouped.csv"
+    frame.to_csv(path, index=False, float_format="%.2f")
+    text = path.read_text().replace("1000.00", '"1,000.00"').replace("1249.00", '"1,249.00"')
+    path.write_text(text)
+    data = load_csv(path)
+    assert data.frame["close"].iloc[0] == 1000.0 and data.frame["close"].iloc[-1] == 1249.0
+
+
 def test_a_tab_separated_file_is_read(tmp_path):
     path = tmp_path / "tabs.csv"
     daily_frame().to_csv(path, index=False, sep="\t")
