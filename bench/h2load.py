@@ -10,13 +10,10 @@ statuses (`lstm_grpc_requests_total` on /metrics): every reply h2load saw must b
 one, and one call through grpcio must decode to the window's prediction.
 """
 
-import os
 import re
-import shutil
 import statistics
 import struct
 import subprocess
-import sys
 import tempfile
 import urllib.request
 from pathlib import Path
@@ -24,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.bodies import ENDPOINTS, FEATURES
+from bench.harness import ensure
 from service.grpc.protos import inference_pb2
 
 METHOD = "inference.GRPCInferenceService/ModelInfer"
@@ -32,17 +30,8 @@ STATUS = re.compile(r"^lstm_grpc_requests_total\{(?P<labels>[^}]*)\} (?P<n>[0-9.
 
 
 def ensure_h2load() -> str:
-    """The h2load binary; installed from Debian's packages when missing (needs root or sudo)."""
-    found = shutil.which("h2load")
-    if found:
-        return found
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    print("installing h2load (apt-get install nghttp2-client) ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "nghttp2-client"], check=True,
-                   env=env)  # fmt: skip
-    return shutil.which("h2load") or sys.exit("h2load is still not on PATH after installing it")
+    """The h2load binary (Debian's nghttp2-client, installed when missing)."""
+    return ensure("h2load", "nghttp2-client")
 
 
 def request() -> inference_pb2.ModelInferRequest:

@@ -32,17 +32,21 @@ end
 """
 
 
-def ensure_wrk() -> str:
-    """The wrk binary; installed from Debian's packages when missing (needs root or sudo)."""
-    found = shutil.which("wrk")
+def ensure(binary: str, package: str) -> str:
+    """The path of `binary`; installed from Debian's `package` when missing (root or sudo)."""
+    found = shutil.which(binary)
     if found:
         return found
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    print("installing wrk (apt-get install wrk) ...", flush=True)
+    print(f"installing {binary} (apt-get install {package}) ...", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
-    return shutil.which("wrk") or sys.exit("wrk is still not on PATH after installing it")
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", package], check=True, env=env)
+    return shutil.which(binary) or sys.exit(f"{binary} is still not on PATH after installing it")
+
+
+def ensure_wrk() -> str:
+    return ensure("wrk", "wrk")
 
 
 def free_port() -> int:

@@ -80,8 +80,8 @@ def load_series(name: str, strict: bool = False) -> PriceData:
         digest = hashlib.sha256(frame.to_csv().encode()).hexdigest()
         return _checked(frame, synthetic.SOURCE.format(seed=0), digest, strict)
     if name == "goog":
-        package, name, _ = GOOG
-        return replace(load_csv(_shipped(*GOOG), strict=strict), source=f"{package}:{name}")
+        package, file, _ = GOOG
+        return replace(load_csv(_shipped(*GOOG), strict=strict), source=f"{package}:{file}")
     module = importlib.import_module(f"arch.data.{name}")
     path = Path(module.__file__).with_name(f"{name}.csv.gz")
     frame = module.load().rename(columns=str.lower).drop(columns=["adj close"])

@@ -107,13 +107,10 @@ def _checked_windows(spec, table: np.ndarray, bad: np.ndarray, starts: np.ndarra
                      given: np.ndarray) -> np.ndarray:  # fmt: skip
     """The windows starting at `starts` `(n, window, F)` float32, through the model's input
     rules (service.core.inputs) on the consistent rows; errors name rows as sent."""
-    rules, features = inputs.checks(spec), spec.features
     good = np.flatnonzero(~bad)
-    rules.values(table[good], lambda at: ("rows", int(given[good[at[0]]]), features[at[1]]))
-    batch = table[starts[:, np.newaxis] + np.arange(spec.window)]
-    where = lambda at: ("rows", int(given[starts[at[0]] + at[1]]), features[at[2]])  # noqa: E731
-    rules.ratios(batch, where)
-    return batch.astype(np.float32)
+    where = lambda at: ("rows", int(given[good[at[0]]]), spec.features[at[1]])  # noqa: E731
+    inputs.checks(spec).values(table[good], where)
+    return inputs.sliding(spec, table, starts, lambda r: int(given[r]))
 
 
 def curve_range(model: Model, x_from: float | None, x_to: float | None) -> tuple[float, float]:

@@ -113,11 +113,20 @@ def stock_table(spec: Spec, table: np.ndarray, rows: tuple[int, int] | None = No
     low, high = rows or (window, window + MAX_WINDOWS - 1)
     if not low <= n <= high:
         raise InputError(("rows",), f"must hold between {low} and {high} rows (got {n})")
-    rules, features = checks(spec), spec.features
-    rules.values(table, lambda at: ("rows", at[0], features[at[1]]))
-    steps = np.arange(n - window + 1)[:, np.newaxis] + np.arange(window)  # (n_windows, window)
-    batch = table[steps]  # (n_windows, window, F): every sliding window, in one gather
-    rules.ratios(batch, lambda at: ("rows", at[0] + at[1], features[at[2]]))
+    features = spec.features
+    checks(spec).values(table, lambda at: ("rows", at[0], features[at[1]]))
+    return sliding(spec, table, np.arange(n - window + 1))
+
+
+def sliding(spec: Spec, table: np.ndarray, starts: np.ndarray,
+            row: Callable[[int], int] = int) -> np.ndarray:  # fmt: skip
+    """The windows of `table` `(n_rows, F)` starting at `starts`, `(n, window, F)` float32,
+    their price ratios checked; `row(r)` names table row r in an error (as the caller sent it)."""
+    features = spec.features
+    batch = table[starts[:, np.newaxis] + np.arange(spec.window)]  # every window, in one gather
+    checks(spec).ratios(
+        batch, lambda at: ("rows", row(int(starts[at[0]]) + at[1]), features[at[2]])
+    )
     return batch.astype(np.float32)
 
 
