@@ -168,13 +168,14 @@ def _numeric(column: pd.Series, path: Path, name: str) -> pd.Series:
     return values.astype("float64")
 
 
-# a UTC offset at the end of a timestamp ("+05:00", "-0400", "Z"): dropped, so that each row
-# keeps the day and time it was written with (a daily series' day is its local one)
-OFFSET = r"(?:[+-]\d\d:?\d\d|Z)$"
+# a UTC offset after a time of day ("...09:30:00+05:00", "-0400", "Z"): dropped, so that each
+# row keeps the day and time it was written with (a daily series' day is its local one); a
+# date alone keeps its dashes ("01-15-2020" has no offset)
+OFFSET = r"(\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(?:[+-]\d\d:?\d\d|Z)$"  # -> the time alone
 
 
 def _dates(column: pd.Series, path: Path) -> pd.DatetimeIndex:
-    local = column.str.strip().str.replace(OFFSET, "", regex=True)
+    local = column.str.strip().str.replace(OFFSET, r"\1", regex=True)
     try:
         dates = pd.to_datetime(local, errors="coerce", format="mixed")
     except (ValueError, OverflowError) as exc:

@@ -63,6 +63,17 @@ def test_dates_with_a_utc_offset_keep_the_day_they_were_written_with(tmp_path, t
         load_csv(path, strict=True)
 
 
+def test_month_first_dates_with_dashes_keep_their_year(tmp_path):
+    """A trailing "-2020" is a year, not a UTC offset: only a time of day carries one."""
+    frame = daily_frame()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.strftime("%m-%d-%Y")  # 01-01-2020, ...
+    path = tmp_path / "us.csv"
+    frame.to_csv(path, index=False)
+    data = load_csv(path)
+    assert data.frame.index[0] == pd.Timestamp("2020-01-01")
+    assert data.frame.index[-1] == pd.bdate_range("2020-01-01", periods=MIN_ROWS)[-1]
+
+
 def test_a_file_without_any_date_column_is_refused_naming_it(tmp_path):
     path = tmp_path / "no_date.csv"
     daily_frame().drop(columns="date").to_csv(path, index=False)
