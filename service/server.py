@@ -81,7 +81,8 @@ class Server(uvicorn.Server):
             if not self.announced:
                 log.info("draining: readiness is 503; answering for %g s more", self.delay_s)
                 self.announced = True
-            self.should_exit = time.monotonic() >= self.stop_at
+            if time.monotonic() >= self.stop_at:  # only ever set here: a second signal that
+                self.should_exit = True  # lands mid-check must not be overwritten with False
         return await super().on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

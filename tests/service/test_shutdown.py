@@ -136,3 +136,28 @@ def test_second_sigterm_ends_the_shutdown_delay(models):
         assert proc.wait(timeout=30) == 0  # long before the 600 s delay
     finally:
         stop(proc)
+
+
+def test_a_second_signal_during_the_delay_check_is_not_lost(monkeypatch):
+    """The once-a-tick check of the delay must never clear should_exit: a second SIGTERM whose
+    handler runs while the check reads the clock (signal handlers run between any two
+    bytecodes of the main thread) still ends the delay."""
+    import uvicorn
+
+    from service import server as server_module
+    from service.core.lifecycle import Lifecycle
+
+    server = server_module.Server(uvicorn.Config(app=None), Lifecycle(), delay_s=600)
+    server.handle_exit(signal.SIGTERM, None)  # the first: the delay starts
+    assert server.stop_at is not None and not server.should_exit
+    clock = time.monotonic
+
+    def clock_with_a_signal() -> float:
+        server.handle_exit(signal.SIGTERM, None)  # the second lands mid-check
+        return clock()
+
+    monkeypatch.setattr(server_module.time, "monotonic", clock_with_a_signal)
+    tick = server.on_tick(1)  # driven by hand: an event loop would read the clock itself
+    with pytest.raises(StopIteration) as done:
+        tick.send(None)
+    assert done.value.value is True and server.should_exit
