@@ -26,6 +26,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
+from service.api.errors import route_path
+
 Endpoint = Callable[..., Awaitable[Response]]  # (request, **path parameters) -> the answer
 Render = Callable[[Exception, Request], Awaitable[Response]]  # an error -> its answer
 Call = Callable[[Scope, Receive, Send, dict[str, str]], Awaitable[None]]
@@ -140,7 +142,7 @@ def renderer(route: Any, app: FastAPI) -> Render | None:
     async def render(exc: Exception, request: Request) -> Response:
         if own is not None:
             try:
-                return own(exc, request.method, request.url.path)
+                return own(exc, request.method, route_path(request.scope))
             except Exception as unexpected:  # none of the protocol's: as FastAPI, the app's
                 if unexpected is not exc:
                     raise

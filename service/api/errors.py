@@ -92,6 +92,25 @@ def error_body(message: str, detail: list[dict[str, Any]] | None = None) -> dict
     return {"error": message, "detail": detail or []}
 
 
+def is_protocol(path: str) -> bool:
+    """Under TF Serving's `/v1` or the Open Inference Protocol's `/v2` (a path below the root
+    path): their clients read `{"error": "..."}`."""
+    return path.startswith(PROTOCOL_PATHS) or path in ("/v1", "/v2")
+
+
+def body_for(path: str, message: str) -> dict[str, Any]:
+    """The error body a client of `path` reads: its protocol's, else the native one."""
+    return {"error": message} if is_protocol(path) else error_body(message)
+
+
+def route_path(scope: Any) -> str:
+    """The path below the root path (`--root-path`), as Starlette's router matches it."""
+    path, root = scope["path"], scope.get("root_path")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
+        return path[len(root) :] or "/"
+    return path
+
+
 def short(value: Any) -> str | int:
     """A path part or value as it may appear in an answer: at most ECHO characters."""
     if isinstance(value, int):
@@ -140,7 +159,7 @@ def _message(items: list[dict[str, Any]]) -> str:
 
 
 def render(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
-    """The native answer to any error of a request."""
+    """The native answer to any error of a request; `path` is below the root path."""
     if isinstance(exc, ValidationError | RequestValidationError):
         items = validation_details(exc)
         return JSONResponse(error_body(_message(items), items), 422)
@@ -154,9 +173,8 @@ def render(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
         return JSONResponse(error_body(exc.message), exc.status)
     if isinstance(exc, HTTPException):
         message = f"{str(exc.detail).lower()}: {method} {short(path)}"
-        if path.startswith(PROTOCOL_PATHS) or path == "/v2":  # no such route of TF Serving or v2
-            return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
-        return JSONResponse(error_body(message), exc.status_code, headers=exc.headers)
+        # no such route of TF Serving or v2: in their body
+        return JSONResponse(body_for(path, message), exc.status_code, headers=exc.headers)
     raise exc
 
 
@@ -164,7 +182,7 @@ def install(app: FastAPI) -> None:
     """Route every expected error through `render` (unexpected ones: service.api.gate)."""
 
     async def handler(request: Request, exc: Exception) -> JSONResponse:
-        return render(exc, request.method, request.url.path)
+        return render(exc, request.method, route_path(request.scope))
 
     for kind in (RequestValidationError, ValidationError, ServiceError, HTTPException):
         app.add_exception_handler(kind, handler)
@@ -201,7 +219,7 @@ def route_class(render: Callable[[Exception, str, str], Response]) -> type[APIRo
                 try:
                     return await handler(request)
                 except Exception as exc:
-                    return render(exc, request.method, request.url.path)
+                    return render(exc, request.method, route_path(request.scope))
 
             return route
 

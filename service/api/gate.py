@@ -29,7 +29,7 @@ from service import startup
 from service.api import coding
 from service.api.body import encode
 from service.api.direct import Table
-from service.api.errors import error_body
+from service.api.errors import body_for, route_path
 from service.core import context, metrics
 
 log = logging.getLogger("service.api")
@@ -119,7 +119,7 @@ class Gate:
         )
         id_header = (_ID_HEADER, request.request_id.encode())
 
-        method, path = scope["method"], _route_path(scope)
+        method, path = scope["method"], route_path(scope)
         head = method == "HEAD"  # answered as GET without the body, wherever GET is
         if head:
             scope = {**scope, "method": "GET"}
@@ -139,7 +139,7 @@ class Gate:
             chunked = bool(transfer)
             refusal = None
             if clash or hosts != 1 or chunked or codings:  # rare: a closer look
-                refusal = _unreadable(clash, hosts, scope["http_version"], transfer, codings)
+                refusal = _unreadable(path, clash, hosts, scope["http_version"], transfer, codings)
             if refusal is None:
                 refusal = self.refuse(method, path, auth, auths, preflight, length, ctype, chunked)
             if refusal is not None:
@@ -151,7 +151,8 @@ class Gate:
                     body = coding.decoded(body, codings, limit)  # None: over the limit
                     scope = _decoded_scope(scope, body)
                 if body is None:
-                    return await _answer(_too_large(self.settings), scope, receive, send_observed)
+                    too_large = _too_large(path, self.settings)
+                    return await _answer(too_large, scope, receive, send_observed)
                 receive = _replay(body, receive)
             found = self.direct.find(method, path)
             if found is not None and not (origin and self.cors):  # CORS answers: the long way
@@ -161,14 +162,14 @@ class Gate:
         except Gone:  # nothing was sent, nor is counted: the server says what it answered
             gone = True
         except coding.Undecodable as exc:
-            answer = encode(error_body(str(exc)), 400)
+            answer = encode(body_for(path, str(exc)), 400)
             answer.headers["Connection"] = "close"
             await _answer(answer, scope, receive, send_observed)
         except Exception:
             request.route = getattr(scope.get("route"), "path", None) or request.route
             log.exception("unhandled error on %s %s", method, path)
             if request.status is None:  # nothing sent yet: the client gets the JSON 500
-                await _answer(encode(error_body("internal error"), 500), scope, receive,
+                await _answer(encode(body_for(path, "internal error"), 500), scope, receive,
                               send_observed)  # fmt: skip
             request.status = request.status or 500
         finally:
@@ -180,22 +181,23 @@ class Gate:
         if self.key is not None and not path.startswith(OPEN_PATHS):
             cors_preflight = method == "OPTIONS" and preflight and self.settings.cors_origins
             if auths > 1:
-                return encode(error_body("send one Authorization header, not several"), 400)
+                return encode(body_for(path, "send one Authorization header, not several"), 400)
             if not cors_preflight and not _authorized(auth, self.key):
-                body = error_body("missing or wrong API key: send Authorization: Bearer <key>")
+                message = "missing or wrong API key: send Authorization: Bearer <key>"
+                body = body_for(path, message)
                 answer = encode(body, 401)
                 answer.headers["WWW-Authenticate"] = "Bearer"
                 return answer
         if length is not None:
             if not length.isdigit():
-                return encode(error_body("Content-Length must be a number of bytes"), 400)
+                return encode(body_for(path, "Content-Length must be a number of bytes"), 400)
             if int(length) > self.settings.max_body_bytes:
-                return _too_large(self.settings)
+                return _too_large(path, self.settings)
         has_body = chunked or (length is not None and length != b"0")
         needs_json = method in BODY_METHODS and has_body and not path.startswith(ANY_CONTENT_TYPE)
         if needs_json and (ctype is None or not is_json(ctype)):
             message = "the request body must be JSON: send Content-Type: application/json"
-            answer = encode(error_body(message), 415)
+            answer = encode(body_for(path, message), 415)
             answer.headers["Connection"] = "close"
             return answer
         return None
@@ -214,35 +216,32 @@ class Gate:
         timer.observe(time.perf_counter() - request.start)
 
 
-def _route_path(scope: Scope) -> str:
-    """The path below the root path, as Starlette's router matches it."""
-    path, root = scope["path"], scope.get("root_path")
-    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
-        return path[len(root) :] or "/"
-    return path
-
-
 def _unreadable(
-    clash: str | None, hosts: int, version: str, transfer: Sequence[bytes], codings: Sequence[bytes]
+    path: str,
+    clash: str | None,
+    hosts: int,
+    version: str,
+    transfer: Sequence[bytes],
+    codings: Sequence[bytes],
 ) -> Any:
     """The refusal of a request whose headers cannot be read one way (RFC 9112 3.2, 6.1, 6.3;
     RFC 9110 8.4, 15.5.16), or None."""
     if clash is not None:
         message = f"send one {clash} header: it is given twice with different values"
-        return _closing(encode(error_body(message), 400))
+        return _closing(encode(body_for(path, message), 400))
     if hosts > 1 or (hosts == 0 and version == "1.1"):
         message = "send one Host header" if hosts else "an HTTP/1.1 request must send Host"
-        return _closing(encode(error_body(message), 400))
+        return _closing(encode(body_for(path, message), 400))
     unknown = [c for c in coding.tokens(transfer) if c != b"chunked"]
     if unknown:
         name = unknown[0].decode("latin-1")
         message = f"Transfer-Encoding {name!r} is not implemented: send the body chunked alone"
-        return _closing(encode(error_body(message), 501))
+        return _closing(encode(body_for(path, message), 501))
     unknown = [c for c in coding.tokens(codings) if c not in coding.DECODERS]
     if unknown:
         name, known = unknown[0].decode("latin-1"), ", ".join(coding.NAMES)
         message = f"Content-Encoding {name!r} is not supported: send {known}"
-        answer = _closing(encode(error_body(message), 415))
+        answer = _closing(encode(body_for(path, message), 415))
         answer.headers["Accept-Encoding"] = "gzip, deflate"  # RFC 9110 12.5.3
         return answer
     return None
@@ -267,9 +266,9 @@ def _authorized(header: bytes | None, key: bytes) -> bool:
     return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), key)
 
 
-def _too_large(settings: GateSettings) -> Any:
-    limit = settings.max_body_bytes
-    answer = encode(error_body(f"the request body is larger than the limit of {limit} bytes"), 413)
+def _too_large(path: str, settings: GateSettings) -> Any:
+    message = f"the request body is larger than the limit of {settings.max_body_bytes} bytes"
+    answer = encode(body_for(path, message), 413)
     return _closing(answer)  # the unread body cannot be skipped on this connection
 
 

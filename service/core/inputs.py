@@ -17,6 +17,7 @@ from service.core.errors import InputError, Loc
 F32_MAX = 3.4e38  # larger magnitudes overflow float32 before the model sees them
 F32_TINY = 1.2e-38  # float32's smallest normal number: smaller positive prices vanish to 0
 MAX_WINDOWS = 256  # windows per request, sliding (rows) or listed (a batch)
+MAX_DIMS = 8  # dimensions of an input tensor a protocol may declare (a batch has 2 or 3)
 
 
 class Checks:
@@ -157,7 +158,7 @@ def _shape_error(values: Any, window: int, features: tuple[str, ...]) -> tuple[L
         return (), f"must be a non-empty list of windows, shape {shape}"
     for i, rows in enumerate(values):
         if not _is_list(rows) or len(rows) != window:
-            got = len(rows) if _is_list(rows) else type(rows).__name__
+            got = len(rows) if _is_list(rows) else _kind(rows)
             unit = "values" if n_features == 1 else "rows"
             return (i,), f"must hold exactly {window} {unit} (got {got})"
         for step, row in enumerate(rows):
@@ -168,4 +169,13 @@ def _shape_error(values: Any, window: int, features: tuple[str, ...]) -> tuple[L
 
 
 def _is_list(value: Any) -> bool:
-    return isinstance(value, list | tuple | np.ndarray)
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0  # a 0-d array is one number
+    return isinstance(value, list | tuple)
+
+
+def _kind(value: Any) -> str:
+    """What a client sent where a list belongs, the same whatever the transport decoded."""
+    if isinstance(value, np.ndarray | np.generic | int | float) and not isinstance(value, bool):
+        return "a number"
+    return type(value).__name__

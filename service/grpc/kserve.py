@@ -108,7 +108,7 @@ class InferenceService(service_pb2_grpc.GRPCInferenceServiceServicer):
 
     async def ModelReady(self, request: pb.ModelReadyRequest, context) -> pb.ModelReadyResponse:
         ready = v2.model_ready(self.registry, request.name, request.version)
-        return pb.ModelReadyResponse(ready=ready)
+        return pb.ModelReadyResponse(ready=ready == v2.READY)
 
     async def ModelMetadata(self, request, context) -> pb.ModelMetadataResponse:
         meta = v2.model_metadata(self.registry, request.name, request.version)

@@ -12,7 +12,7 @@ import math
 
 from google.protobuf import json_format
 
-from service.core import dataplane
+from service.core import dataplane, inputs
 from service.grpc import tensors
 from service.grpc.protos import tensorflow_pb2 as tf_pb
 from service.grpc.protos import tensorflow_serving_pb2 as serving
@@ -43,11 +43,16 @@ def to_array(proto: tf_pb.TensorProto, limit: int, where: str):
     known = proto.dtype in tf_pb.DataType.values()
     tfserving.check_dtype(where, tf_pb.DataType.Name(proto.dtype) if known else str(proto.dtype))
     dims = [d.size for d in proto.tensor_shape.dim]
+    if len(dims) > inputs.MAX_DIMS:
+        message = f"has {len(dims)} dimensions; a tensor here has at most {inputs.MAX_DIMS}"
+        raise BadRequest(f"{where}: {message}")
     if proto.tensor_shape.unknown_rank or any(d < 0 for d in dims):
         raise BadRequest(f"{where}: needs a known shape (got {dims})")
     count = math.prod(dims)
     if count > limit:
         raise BadRequest(f"{where}: shape {dims} holds {count} values, more than {limit}")
+    if any(d > limit for d in dims):  # numpy refuses [0, 2**62] even with no values
+        raise BadRequest(f"{where}: shape {dims} has a dimension larger than {limit}")
     if proto.tensor_content:
         given = len(proto.tensor_content) / ITEM_BYTES[proto.dtype]
     else:
@@ -83,7 +88,8 @@ class PredictionService(serving_grpc.PredictionServiceServicer):
         signatures = json_format.ParseDict(
             found["metadata"]["signature_def"], serving.SignatureDefMap()
         )
-        response = serving.GetModelMetadataResponse(model_spec=spec_of(model))
+        spec = json_format.ParseDict(found["model_spec"], serving.ModelSpec())
+        response = serving.GetModelMetadataResponse(model_spec=spec)
         response.metadata["signature_def"].Pack(signatures)
         return response
 

@@ -130,7 +130,9 @@ def status(
     except ModelNotFound:
         found = []
     if not found:
-        which = f"version {version} of model {name}" if version else f"any versions of model {name}"
+        which = f"version {version} of model {name}"
+        if version is None:
+            which = f"any versions of model {name}"
         raise ServableNotFound(f"Could not find {which}")
     return {"model_version_status": [
         {"version": str(s.version), "state": s.state,

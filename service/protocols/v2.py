@@ -19,8 +19,15 @@ import numpy as np
 
 from service import VERSION
 from service.core import context, dataplane, inputs
-from service.core.errors import InputError, Loc, ModelUnavailable, VersionNotFound
+from service.core.errors import (
+    InputError,
+    Loc,
+    ModelNotFound,
+    ModelUnavailable,
+    VersionNotFound,
+)
 from service.protocols import warnings
+from service.protocols.digits import whole
 
 if TYPE_CHECKING:
     from service.core.registry import Model, Registry
@@ -31,6 +38,7 @@ PLATFORM = "tensorflow_savedmodel"
 WARNINGS = "warnings"  # the extra BYTES output: one JSON object per warning
 DTYPES = {"FP32": np.dtype("<f4"), "FP64": np.dtype("<f8")}  # accepted for the float input
 ECHO = 64  # characters of a client's text an error may repeat
+MAX_ID = 128  # characters of a request's `id`, which the answer and the log repeat
 
 
 @dataclass(slots=True)
@@ -86,7 +94,11 @@ def dtype_of(loc: Loc, datatype: str) -> np.dtype:
 
 
 def check_shape(loc: Loc, shape: tuple[int, ...], model: Model) -> None:
-    """Refuse a shape that cannot fit one request before any value is read."""
+    """Refuse a shape that cannot fit one request before any value is read (a dimension
+    past the limit too, beside a zero one: numpy refuses such shapes even when empty)."""
+    if len(shape) > inputs.MAX_DIMS:
+        message = f"has {len(shape)} dimensions; a tensor here has at most {inputs.MAX_DIMS}"
+        raise InputError((*loc, "shape"), message)
     if any(d < 0 for d in shape):
         raise InputError((*loc, "shape"), f"{list(shape)} has a negative dimension")
     window, n_features = model.spec.input_shape
@@ -94,6 +106,8 @@ def check_shape(loc: Loc, shape: tuple[int, ...], model: Model) -> None:
     if math.prod(shape) > limit:
         message = f"{list(shape)} holds more than {inputs.MAX_WINDOWS} windows of {window} x "
         raise InputError((*loc, "shape"), f"{message}{n_features} values")
+    if any(d > limit for d in shape):  # numpy refuses [0, 2**62] even with no values
+        raise InputError((*loc, "shape"), f"{list(shape)} has a dimension larger than {limit}")
 
 
 def from_raw(loc: Loc, raw: bytes, shape: tuple[int, ...], datatype: str) -> np.ndarray:
@@ -130,9 +144,10 @@ def version_of(text: str | None) -> int | None:
     """The version a request names: none (the served one), or a whole number."""
     if not text:
         return None
-    if not text.isdigit():
+    number = whole(text)
+    if number is None:
         raise InputError(("model_version",), f"must be a whole number (got {short(text)!r})")
-    return int(text)
+    return number
 
 
 def model_of(registry: Registry, name: str, version: str | None) -> Model:
@@ -141,6 +156,8 @@ def model_of(registry: Registry, name: str, version: str | None) -> Model:
 
 async def infer(model: Model, request: Request) -> Response:
     """The core's answer to `request`, as the protocol's outputs (all, or those asked for)."""
+    if request.id and len(request.id) > MAX_ID:
+        raise InputError(("id",), f"must hold at most {MAX_ID} characters (got {len(request.id)})")
     batch = windows(model, request.inputs)
     wanted = outputs(model, request.outputs)
     parameters = _parameters(model, request.parameters)
@@ -212,18 +229,27 @@ def server_metadata() -> dict[str, Any]:
     return {"name": SERVER, "version": VERSION, "extensions": EXTENSIONS}
 
 
-def model_ready(registry: Registry, name: str, version: str | None) -> bool:
-    """Ready: that version (or any) is the one serving. An unknown model, or a version not on
-    disk, is not found; a known model with nothing loaded, or an older version, is not ready."""
+READY, NOT_READY, NOT_FOUND = "ready", "not ready", "not found"
+
+
+def model_ready(registry: Registry, name: str, version: str | None) -> str:
+    """READY: that version (or any) is the one serving; NOT_READY: a known model with nothing
+    loaded, or an older version on disk; NOT_FOUND: an unknown model, or a version not on
+    disk. Each transport says it its way: REST by the status (200, 503, 404: any 4xx reads
+    as not ready), gRPC by `ready` alone, false for both of the others, as Triton answers it
+    (so tritonclient's `is_model_ready` gives False over either). A malformed version raises."""
     wanted = version_of(version)
-    listed = {s.version for s in registry.versions(name)}  # NOT_FOUND for a name never seen
+    try:
+        listed = {s.version for s in registry.versions(name)}
+    except ModelNotFound:
+        return NOT_FOUND
     if wanted is not None and wanted not in listed:
-        raise VersionNotFound(name, wanted)
+        return NOT_FOUND
     try:
         registry.model(name, wanted)
     except (ModelUnavailable, VersionNotFound):
-        return False
-    return True
+        return NOT_READY
+    return READY
 
 
 def _dims(shape: Any) -> list[int]:

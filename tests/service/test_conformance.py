@@ -186,7 +186,9 @@ CASES = [
     Case("ready, served version", "stock", version="4", kind="ready", cells=every(OK, V2)),
     Case("ready, older version on disk", "stock", version="3", kind="ready",
          cells=every("not ready", V2)),
-    Case("ready, unknown model", "nope", kind="ready", cells=every("not_found", V2)),
+    Case("ready, version not on disk", "stock", version="7", kind="ready",
+         cells=every("not ready", V2)),
+    Case("ready, unknown model", "nope", kind="ready", cells=every("not ready", V2)),
     Case("corrupt body", kind="corrupt", cells=every("invalid_argument", native=True)),
     Case("gzip request body", compression="gzip", cells=every(OK, native=True)),
     Case("deflate request body", compression="deflate", cells=every(OK, native=True)),
@@ -274,14 +276,8 @@ def _v2_metadata(meta, column: str) -> dict:
 
 
 def _v2_ready(server, client, case: Case, column: str) -> Any:
-    if column == "v2 REST":  # tritonclient's is_model_ready hides the status: read it
-        path = f"/v2/models/{case.model}" + (f"/versions/{case.version}" if case.version else "")
-        response = server.http.get(f"{path}/ready")
-        if response.status_code == 404:
-            raise InferenceServerException(response.json()["error"], status="404")
-        ready = response.status_code == 200
-    else:
-        ready = client.is_model_ready(case.model, case.version)
+    """What tritonclient's `is_model_ready` says (REST's statuses: test_protocol_edges.py)."""
+    ready = client.is_model_ready(case.model, case.version)
     if not ready:
         raise _NotReady()
     return ready

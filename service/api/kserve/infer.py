@@ -25,7 +25,7 @@ from service.api.kserve import tensors
 from service.api.kserve.schemas import V2Error, V2InferRequest, V2InferResponse
 from service.api.openapi import json_body
 from service.core.errors import InputError
-from service.core.registry import Model
+from service.core.registry import Model, Registry
 from service.protocols import v2
 
 
@@ -66,10 +66,11 @@ async def infer_version(request: Request, name: str, version: str) -> Response:
 
 
 async def _infer(request: Request, name: str, version: str | None) -> Response:
-    model = v2.model_of(await registry_of(request), name, version)
+    registry = await registry_of(request)
+    model = v2.model_of(registry, name, version)
     head, raw = tensors.split(await request.body(), request.headers.get(tensors.HEADER))
     body = parse(V2InferRequest, head)
-    _check_names(model, body)
+    model = _named(registry, model, body, version)
     binary = _binary(body)
     asked = [(o.name, o.parameters or {}) for o in body.outputs or ()]
     decoded = v2.Request(name, version, body.id, _inputs(model, body, raw), asked,
@@ -77,12 +78,20 @@ async def _infer(request: Request, name: str, version: str | None) -> Response:
     return _answer(await v2.infer(model, decoded), binary)
 
 
-def _check_names(model: Model, body: V2InferRequest) -> None:
+def _named(registry: Registry, model: Model, body: V2InferRequest, version: str | None) -> Model:
+    """The model the body names too. Its `model_name` must be the path's; its `model_version`
+    is read as gRPC reads that field (the path's version, when the path has none), so the
+    same version string finds the same model, or the same 404, over both transports."""
     if body.model_name not in (None, model.name):
         raise InputError(("model_name",), f"is {short(body.model_name)!r}, not {model.name!r}")
-    if body.model_version not in (None, "", str(model.version)):
-        message = f"is {short(body.model_version)!r}; version {model.version} is served"
+    if not body.model_version:
+        return model
+    if version is None:
+        return v2.model_of(registry, model.name, body.model_version)
+    if v2.version_of(body.model_version) != v2.version_of(version):
+        message = f"is {short(body.model_version)!r}, not the path's {short(version)!r}"
         raise InputError(("model_version",), message)
+    return model
 
 
 def _inputs(model: Model, body: V2InferRequest, raw: bytes) -> list[v2.Input]:

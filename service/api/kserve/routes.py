@@ -102,5 +102,10 @@ async def version_config(name: str, version: str, registry: RegistryDep) -> Any:
 
 
 def _ready(registry: Registry, name: str, version: str | None) -> JSONResponse:
-    ok = v2.model_ready(registry, name, version)
-    return JSONResponse({"name": name, "ready": ok}, 200 if ok else 503)
+    found = v2.model_ready(registry, name, version)
+    if found == v2.NOT_FOUND:  # the 404 of a model or version that is not there, in its words
+        v2.model_of(registry, name, version)
+    return JSONResponse({"name": name, "ready": found == v2.READY}, _READY_STATUS[found])
+
+
+_READY_STATUS = {v2.READY: 200, v2.NOT_READY: 503, v2.NOT_FOUND: 404}

@@ -72,7 +72,7 @@ class V2Error(BaseModel):
 
 
 Parameters = dict[str, StrictBool | StrictInt | StrictFloat | StrictStr]
-Dim = Annotated[int, Strict(), Field(ge=0)]
+Dim = Annotated[int, Strict()]  # its bounds are the codec's (v2.check_shape), as over gRPC
 
 
 class _Closed(BaseModel):
@@ -81,7 +81,7 @@ class _Closed(BaseModel):
 
 class V2InputTensor(_Closed):
     name: str = Field(description="The signature's input: `window`")
-    shape: list[Dim] = Field(max_length=8, description="[n, window, n_features]")
+    shape: list[Dim] = Field(description="[n, window, n_features]")
     datatype: str = Field(description="FP32 or FP64")
     parameters: Parameters | None = Field(None, description="binary_data_size: raw bytes")
     data: list[Any] | None = Field(None, description="Row-major, flat or nested as `shape`")
@@ -105,7 +105,7 @@ class V2InferRequest(_Closed):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    id: str | None = Field(None, max_length=128, description="Echoed in the answer")
+    id: str | None = Field(None, description="Echoed in the answer (at most 128 characters)")
     model_name: str | None = Field(None, description="If given, the name in the path")
     model_version: str | None = Field(None, description="If given, the version in the path")
     parameters: Parameters | None = Field(None, description="binary_data_output: all raw")

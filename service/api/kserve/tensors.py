@@ -13,6 +13,7 @@ import numpy as np
 
 from service.core.errors import InputError, Loc
 from service.protocols import v2
+from service.protocols.digits import whole
 
 HEADER = "inference-header-content-length"
 _NUMBER = {int, float}
@@ -22,11 +23,11 @@ def split(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
     """The JSON header and the binary part after it (empty without the extension)."""
     if header_length is None:
         return body, b""
-    if not header_length.isdigit() or int(header_length) > len(body):
+    n = whole(header_length)
+    if n is None or n > len(body):
         raise InputError(
             (), f"the {HEADER} header must be a byte count within the body ({len(body)} bytes)"
         )
-    n = int(header_length)
     return body[:n], body[n:]
 
 

@@ -10,16 +10,23 @@ reads the JSON forms. Errors are `{"error": "..."}` with TF Serving's statuses a
 invalid argument, 404 not found, 429, 503.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import TypeAdapter, ValidationError
 
 from service.api import errors
 from service.api.body import bounded, encode, parse
 from service.api.deps import RegistryDep, registry_of
-from service.api.errors import detail, error_only, error_only_responses, route_class
+from service.api.errors import (
+    detail,
+    error_only,
+    error_only_responses,
+    route_class,
+    route_path,
+    short,
+)
 from service.api.openapi import json_body
 from service.api.tfserving.schemas import TFError, TFModelMetadata, TFModelStatus, TFPredictRequest
 from service.api.tfserving.schemas import TFPredictResponse as Predicted
@@ -27,6 +34,7 @@ from service.core import dataplane, inputs
 from service.core.errors import InputError
 from service.core.registry import Model
 from service.protocols import tfserving
+from service.protocols.digits import whole
 from service.protocols.errors import BadRequest
 
 _NUMBERS = {1: TypeAdapter(list[list[float]]), 2: TypeAdapter(list[list[list[float]]])}
@@ -41,6 +49,17 @@ def render(exc: Exception, method: str = "", path: str = "") -> Response:
 TFServingRoute = route_class(render)
 
 
+def _version(request: Request, version: str) -> int:
+    """The `{version}` of the path: ASCII digits, as TF Serving's URL pattern takes them."""
+    number = whole(version)
+    if number is None:  # TF Serving: no route matches, in its words
+        raise BadRequest(f"Malformed request: {request.method} {short(route_path(request.scope))}")
+    return number
+
+
+Version = Annotated[int, Depends(_version)]
+
+
 _ERRORS = error_only_responses(TFError, "Invalid argument")
 router = APIRouter(prefix="/v1/models", tags=["tensorflow-serving"], route_class=TFServingRoute,
                    responses=_ERRORS)  # fmt: skip
@@ -53,7 +72,7 @@ async def model_status(name: str, registry: RegistryDep) -> Any:
 
 
 @router.get("/{name}/versions/{version}", response_model=TFModelStatus)
-async def version_status(name: str, version: int, registry: RegistryDep) -> Any:
+async def version_status(name: str, version: Version, registry: RegistryDep) -> Any:
     """The status of one version."""
     return tfserving.status(registry, name, version)
 
@@ -71,7 +90,7 @@ async def model_metadata(name: str, registry: RegistryDep) -> Any:
 
 
 @router.get("/{name}/versions/{version}/metadata", response_model=TFModelMetadata)
-async def version_metadata(name: str, version: int, registry: RegistryDep) -> Any:
+async def version_metadata(name: str, version: Version, registry: RegistryDep) -> Any:
     """The same, 404 unless `version` is the one being served."""
     return tfserving.metadata(tfserving.model_of(registry, name, version))
 
@@ -96,7 +115,7 @@ async def predict(name: str, request: Request) -> Response:
 
 
 @router.post("/{name}/versions/{version}:predict", **_PREDICT)
-async def predict_version(name: str, version: int, request: Request) -> Response:
+async def predict_version(name: str, version: Version, request: Request) -> Response:
     """The same, 404 unless `version` is the one being served."""
     model = tfserving.model_of(await registry_of(request), name, version)
     return await _predict(model, await request.body())
@@ -124,7 +143,9 @@ async def regress(name: str, registry: RegistryDep) -> Response:
 
 
 @router.post("/{name}/versions/{version}:{method}", **_OTHER)
-async def other_version(name: str, version: int, method: str, registry: RegistryDep) -> Response:
+async def other_version(
+    name: str, version: Version, method: str, registry: RegistryDep
+) -> Response:
     """`:classify` and `:regress` of one version."""
     tfserving.model_of(registry, name, version)
     raise _other(method)
