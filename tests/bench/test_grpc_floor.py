@@ -1,0 +1,55 @@
+"""bench/grpc_floor.py: the floor server replays its first answer, and windows per model
+call are read from /metrics."""
+
+import asyncio
+import math
+from pathlib import Path
+
+import numpy as np
+
+from bench import grpc_floor, h2load
+from service.grpc.kserve import InferenceService
+from service.main import build_registry
+from service.settings import Settings
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def test_the_floor_answers_every_call_with_the_first_answer(monkeypatch):
+    monkeypatch.setattr(grpc_floor.Replayed, "answer", None)
+    registry = build_registry(Settings(models_dir=MODELS))
+    try:
+        shipped, replayed = InferenceService(registry), grpc_floor.Replayed(registry)
+        first, other = h2load.request(), h2load.request()
+        other.raw_input_contents[0] = (
+            (np.frombuffer(first.raw_input_contents[0], "<f4") * 1.5).astype("<f4").tobytes()
+        )
+
+        async def calls():
+            return [
+                await shipped.ModelInfer(first, None),
+                await replayed.ModelInfer(first, None),
+                await replayed.ModelInfer(other, None),
+                await shipped.ModelInfer(other, None),
+            ]
+
+        real, replay_first, replay_other, real_other = asyncio.run(calls())
+    finally:
+        registry.stop()
+    assert replay_first.raw_output_contents == real.raw_output_contents
+    assert replay_other is replay_first  # no decoding, no model: the same message again
+    assert real_other.raw_output_contents != real.raw_output_contents  # the input mattered
+
+
+METRICS = """# HELP lstm_model_batch_size Windows per model call, by model.
+lstm_model_batch_size_count{model="sine"} 5.0
+lstm_model_batch_size_sum{model="sine"} 500.0
+lstm_model_batch_size_count{model="stock"} 40.0
+lstm_model_batch_size_sum{model="stock"} 100.0
+"""
+
+
+def test_windows_per_call_reads_the_models_histogram():
+    assert grpc_floor.windows_per_call(METRICS) == 2.5
+    assert grpc_floor.windows_per_call(METRICS, "sine") == 100.0
+    assert math.isnan(grpc_floor.windows_per_call(METRICS, "classify"))
