@@ -12,6 +12,7 @@ all (`interval.kind`, `statistics`' contents, `config`) are checked only for bei
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -39,6 +40,8 @@ Dim = Annotated[int, Strict(), Field(gt=0)]
 # "regression", one value per window (the next close); "curve", one value per step of the
 # window (cos(x)); "classification", class probabilities per step.
 Task = Literal["regression", "curve", "classification"]
+# a model's name: its directory in the models directory and its routes (/predict/<name>, ...)
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
 TASKS: tuple[str, ...] = Task.__args__  # type: ignore[attr-defined]
 
 
@@ -119,7 +122,7 @@ class Metrics(_Open):
 
 class Metadata(_Open):
     format: Literal[2]
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    name: str = Field(pattern=f"^{NAME.pattern}$")
     task: Task
     input: Input
     signature: Signature
@@ -158,6 +161,8 @@ class Metadata(_Open):
         for name, tensor in self.signature.outputs.items():
             if tensor.role in ("drift_value", "drift_score") and tensor.shape != window:
                 raise ValueError(f"output {name!r} ({tensor.role}) must have shape {window}")
+            if tensor.role == "prediction" and (wanted := _prediction_shape(self, tensor.shape)):
+                raise ValueError(f"task {self.task!r}: output {name!r} (prediction) {wanted}")
         roles = {t.role for t in self.signature.outputs.values()}
         if "interval_lower" in roles and self.interval is None:
             raise ValueError("interval outputs need interval.level")
@@ -189,8 +194,34 @@ class Spec:
     def input_shape(self) -> tuple[int, int]:
         return self.window, len(self.features)
 
+    @property
+    def trained_on(self) -> str:
+        return trained_on(self.raw)
+
     def output_shape(self, name: str) -> tuple[int | None, ...]:
         return tuple(self.outputs[name].shape)
+
+
+def trained_on(raw: dict[str, Any]) -> str:
+    """The training task whose data and truth a scorecard uses (`config.task`: stock, sine or
+    classify), whatever name the model was exported under; its name for an export without."""
+    config = raw.get("config")
+    task = config.get("task") if isinstance(config, dict) else None
+    return task if isinstance(task, str) else str(raw.get("name"))
+
+
+def _prediction_shape(meta: "Metadata", shape: list) -> str | None:
+    """What the task needs of its prediction's shape, if `shape` is not that (docs/artifact.md):
+    a regression one value or a few per window, a curve one per step, a classification two or
+    more class probabilities per step. A per-step "regression" is an early curve (`_task`)."""
+    per_step = len(shape) == 3 and shape[1] == meta.input.window
+    if meta.task == "regression" and not (len(shape) == 2 or (per_step and shape[2] == 1)):
+        return f"must have shape [null, k] (got {shape})"
+    if meta.task == "curve" and not (per_step and shape[2] == 1):
+        return f"must have shape [null, {meta.input.window}, 1] (got {shape})"
+    if meta.task == "classification" and not (per_step and (shape[2] or 0) >= 2):
+        return f"must have shape [null, {meta.input.window}, classes >= 2] (got {shape})"
+    return None
 
 
 def _task(task: str, prediction: list) -> Task:

@@ -10,7 +10,7 @@ exit 0 (plain `uvicorn service.main:app` has none of these and exits 143 on SIGT
 
 import argparse
 import contextlib
-import os
+import dataclasses
 import signal
 import sys
 from typing import Any
@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         help="level of uvicorn's loggers (LOG_LEVEL sets the service's)")  # fmt: skip
     add("--access-log", action=argparse.BooleanOptionalAction, default=True,
         help="one line per request (default: on)")  # fmt: skip
-    add("--root-path", type=root_path, default=os.environ.get("ROOT_PATH", ""), metavar="PATH",
+    add("--root-path", type=root_path, default=None, metavar="PATH",
         help="the prefix a proxy strips, e.g. /lstm (default: ROOT_PATH, else none)")  # fmt: skip
     args = parser.parse_args(argv)
     return Options(
@@ -71,6 +71,8 @@ def build_app(settings: Settings, lifecycle: Lifecycle) -> Any:
 def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
     settings = startup.checked_settings()  # exits 2 or 3 in one log line
+    if options.root_path is None:  # not on the command line: ROOT_PATH, from env or .env
+        options = dataclasses.replace(options, root_path=settings.root_path)
     lifecycle = Lifecycle()
     # uvicorn re-raises the signal after its drain: a drained shutdown is then exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -96,6 +96,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc come from docs.install, with local assets
         redoc_url=None,
+        root_path=settings.root_path,  # ROOT_PATH, so `uvicorn service.main:app` reads it too
     )
     docs.install(app)
     errors.install(app)

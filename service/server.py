@@ -45,7 +45,7 @@ class Options:
     keep_alive_s: int = 5
     log_level: str | None = None
     access_log: bool = True
-    root_path: str = ""  # the path prefix a proxy strips before it forwards (uvicorn's name)
+    root_path: str | None = None  # the prefix a proxy strips (uvicorn's name); None: ROOT_PATH
 
 
 def limits(settings: Settings) -> Limits:
@@ -139,7 +139,7 @@ def config(app: Any, settings: Settings, lifecycle: Lifecycle, options: Options)
         access_log=options.access_log,
         timeout_keep_alive=options.keep_alive_s,
         timeout_graceful_shutdown=options.graceful_s,
-        root_path=options.root_path,
+        root_path=options.root_path if options.root_path is not None else settings.root_path,
     )
 
 

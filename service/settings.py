@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     cors_origins: str = ""  # CORS_ORIGINS: comma-separated allowed origins; empty = CORS closed
     grpc_port: int = Field(0, ge=0, le=65535)  # GRPC_PORT: gRPC (TF Serving, v2, health); 0 = off
     grpc_host: str = "127.0.0.1"  # GRPC_HOST: the address gRPC listens on (the image: 0.0.0.0)
+    # ROOT_PATH: the path prefix a proxy strips before it forwards, e.g. /lstm (uvicorn's name;
+    # `python -m service --root-path` overrides it)
+    root_path: str = Field("", pattern=r"^(/[^/].*[^/]|/[^/])?$")
 
     # Inference and micro-batching (the README's "Performance" section has the measurements)
     # INFERENCE_RUNTIME: "litert" runs each version's model.tflite (TensorFlow serves a version

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from artifact.metadata import NAME
 from training.config import TASKS
 from training.data import SERIES
 
@@ -37,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=Path("models"), help="models directory "
                         "(default: models); each export adds a new version")  # fmt: skip
+    parser.add_argument("--name", help="export under this model name (default: the task's), "
+                        "served at /predict/NAME, /v1/models/NAME and /v2/models/NAME")  # fmt: skip
     parser.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--tensorboard", type=Path, metavar="DIR",
@@ -49,6 +52,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--strict applies to --csv only")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs must be at least 1")
+    if args.name is not None and args.task == "all":
+        parser.error("--name names one model: give one task")
+    if args.name is not None and not NAME.fullmatch(args.name):
+        parser.error(f"--name {args.name!r}: 1 to 64 ASCII letters, digits, '_', '.', '-', "
+                     "starting with a letter or digit")  # fmt: skip
     return args
 
 
@@ -138,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         except DataError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        path = export(trained, args.out)
+        path = export(trained, args.out, args.name)
         print(f"== exported {path}", flush=True)
         rows.append((path, trained))
     print(summary(rows))

@@ -22,8 +22,9 @@ import artifact
 from artifact import consistency, periods, scorecard, series
 from artifact.consistency import clean_windows
 from artifact.litert import LiteFunction
-from artifact.metadata import METADATA, SAVED_MODEL, TFLITE
+from artifact.metadata import METADATA, SAVED_MODEL, TFLITE, trained_on
 from training import printout
+from training.config import TASKS
 from training.data import DataError, PriceData, load_csv, load_series
 from training.export import plain
 from training.windows import next_close_windows, sliding_windows
@@ -43,6 +44,10 @@ class Export:
     @property
     def name(self) -> str:
         return self.metadata["name"]
+
+    @property
+    def trained_on(self) -> str:
+        return trained_on(self.metadata)
 
     @cached_property
     def serve(self):
@@ -150,7 +155,7 @@ def evaluate_stock(export: Export, source: PriceData, date_from=None, date_to=No
 
 def evaluate_curve(export: Export, x_from: float, x_to: float, windows: int = 2000, seed: int = 0):
     """(scorecard, chart series) of a curve model on random windows inside [x_from, x_to)."""
-    meta, task = export.metadata, export.name
+    meta, task = export.metadata, export.trained_on
     window, step = meta["input"]["window"], meta["config"]["x_step"]
     try:
         x, straddle = series.scoring_windows(task, windows, window, step, x_from, x_to, seed)
@@ -171,8 +176,9 @@ def _curve_chart(export: Export, x_from: float, x_to: float) -> dict:
     n = int((x_to - x_from) / step)
     grid = sliding_windows((x_from + np.arange(n) * step)[:, None], window)[::window]
     out = export(grid.astype("float32"))
-    chart = {"x": grid.ravel(), "truth": series.target(export.name, grid).ravel().astype("float64")}
-    if export.name == "sine":
+    truth = series.target(export.trained_on, grid).ravel().astype("float64")
+    chart = {"x": grid.ravel(), "truth": truth}
+    if export.trained_on == "sine":
         chart.update(y=out["y"].ravel(), lower=out["lower"].ravel(), upper=out["upper"].ravel())
     else:
         chart["p1"] = out["probabilities"][..., 1].ravel()
@@ -184,7 +190,10 @@ def _curve_chart(export: Export, x_from: float, x_to: float) -> dict:
 def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
     """The scorecard (with the model named) and the chart series for parsed arguments."""
     export = load_export(args.model)
-    if export.name == "stock":
+    if export.trained_on not in TASKS:
+        raise DataError(f"{args.model}: trained on {export.trained_on!r}; a scorecard needs one "
+                        f"of {', '.join(TASKS)} (its config.task)")  # fmt: skip
+    if export.trained_on == "stock":
         if args.csv is None and args.series is None:
             raise DataError("stock: give --csv FILE or --series NAME")
         window = export.metadata["input"]["window"]
@@ -202,8 +211,8 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
         x_to = bounds["max"] if args.x_to is None else args.x_to
         card, chart = evaluate_curve(export, x_from, x_to, args.windows, args.seed)
     meta = export.metadata
-    card = {"model": {"name": meta["name"], "version": meta["version"], "path": str(export.path)},
-            **card}  # fmt: skip
+    card = {"model": {"name": meta["name"], "version": meta["version"], "path": str(export.path),
+                      "trained_on": export.trained_on}, **card}  # fmt: skip
     return card, chart
 
 

@@ -37,9 +37,9 @@ def libraries() -> dict[str, str]:
             "keras": keras.__version__, "numpy": np.__version__}  # fmt: skip
 
 
-def metadata(trained: Trained, version: int, serving: keras.Model) -> dict:
-    """metadata.json: the contract in docs/artifact.md, plus the run's config and history."""
-    name = trained.config.task
+def metadata(trained: Trained, version: int, serving: keras.Model, name: str) -> dict:
+    """metadata.json: the contract in docs/artifact.md, plus the run's config and history
+    (`config.task` says what it was trained on, whatever its `name`)."""
     return {
         "format": FORMAT,
         "name": name,
@@ -58,19 +58,21 @@ def metadata(trained: Trained, version: int, serving: keras.Model) -> dict:
     }
 
 
-def export(trained: Trained, out_dir: Path) -> Path:
+def export(trained: Trained, out_dir: Path, name: str | None = None) -> Path:
     """Write `<out_dir>/<name>/<version>/` atomically: built in a temp dir, then renamed in place.
+    `name` is the task's unless given.
 
     A server watching the directory never sees a half-written version.
     """
-    model_dir = out_dir / trained.config.task
+    name = name or trained.config.task
+    model_dir = out_dir / name
     model_dir.mkdir(parents=True, exist_ok=True)
     version = next_version(model_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=model_dir))
     try:
         serving = serving_model(trained.config.task, trained.model, trained.metadata)
         serving.export(str(staging), format="tf_saved_model", verbose=False)
-        meta = metadata(trained, version, serving)
+        meta = metadata(trained, version, serving, name)
         try:
             meta["litert"] = lite.write(staging)
         except lite.LiteError as exc:  # the service then runs the SavedModel with TensorFlow

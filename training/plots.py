@@ -97,7 +97,7 @@ def _loss(trained: Trained):
 def scorecard_chart(card: dict, chart: dict, path: Path) -> Path:
     """The chart of an evaluation: the series with the model over it, and what went wrong where."""
     draw = {"stock": _stock_scorecard, "sine": _sine_scorecard,
-            "classify": _classify_scorecard}[card["model"]["name"]]  # fmt: skip
+            "classify": _classify_scorecard}[card["model"]["trained_on"]]  # fmt: skip
     return _save(draw(card, chart), path)
 
 

@@ -9,7 +9,7 @@ def render(card: dict) -> str:
     """A few lines a person reads: the metric against its baseline and what matters beside it."""
     m, d = card["model"], card["data"]
     head = f"{m['name']} v{m['version']} ({m['path']})"
-    if m["name"] == "stock":
+    if m["trained_on"] == "stock":
         dm, da, band = card["diebold_mariano"], card["directional_accuracy"], card["interval"]
         return "\n".join([
             f"{head} on {d['source']}, {card['windows']} next-day closes "
@@ -29,7 +29,7 @@ def render(card: dict) -> str:
             *_scope_text(card),
         ])  # fmt: skip
     lines = [f"{head} on {card['windows']} random windows in x [{d['x_from']:g}, {d['x_to']:g})"]
-    if m["name"] == "sine":
+    if m["trained_on"] == "sine":
         worst = card["worst_window"]
         lines += [f"  MSE {card['mse']:.3g}  baseline (0) {card['baseline_mse']:.3g}",
                   f"  worst window MSE {worst['mse']:.3g} (x from {worst['x_start']:.4g}); "

@@ -28,6 +28,8 @@ def train(task: str, csv: Path | None = None, verbose: int = 1, strict: bool = F
     return trained
 
 
-def train_and_export(task: str, out_dir: Path, csv: Path | None = None, **overrides) -> Path:
-    """Train `task` and export it as the next version under `out_dir/<task>/`; returns that dir."""
-    return export(train(task, csv=csv, **overrides), Path(out_dir))
+def train_and_export(task: str, out_dir: Path, csv: Path | None = None, name: str | None = None,
+                     **overrides) -> Path:  # fmt: skip
+    """Train `task` and export it as the next version under `out_dir/<name>/` (the task's name
+    unless given); returns that dir."""
+    return export(train(task, csv=csv, **overrides), Path(out_dir), name)

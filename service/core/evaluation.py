@@ -26,7 +26,8 @@ MAX_WINDOWS = 5000  # curve windows in one request
 DEFAULT_WINDOWS = 2000  # curve windows when the request gives none (the CLI's default)
 MAX_X_SPAN = 10_000.0  # x_to - x_from: bounds the sign changes a classify card draws from
 CHUNK = inputs.MAX_WINDOWS  # windows per call of the batcher: one prediction request's most
-SCORED = ("stock", "sine", "classify")  # the models with a scorecard, by name
+# what a model was trained on (its config.task: artifact.metadata.trained_on) -> its scorecard
+SCORED = ("stock", "sine", "classify")
 
 
 async def outputs(model: Model, batch: np.ndarray) -> dict[str, np.ndarray]:
@@ -137,8 +138,8 @@ async def curve(model: Model, x_from: float | None, x_to: float | None,
     if not step > 0:
         raise InputError((), f"{model.name}: its metadata gives no x_step; no scorecard")
     try:
-        x, straddle = series.scoring_windows(model.name, windows, spec.window, step, x_from, x_to,
-                                             seed)  # fmt: skip
+        x, straddle = series.scoring_windows(spec.trained_on, windows, spec.window, step,
+                                             x_from, x_to, seed)  # fmt: skip
     except ValueError as exc:
         raise InputError(("x_to",), str(exc)) from None
     out = await outputs(model, x.astype(np.float32))
@@ -147,6 +148,8 @@ async def curve(model: Model, x_from: float | None, x_to: float | None,
         p_straddle = (await outputs(model, straddle.astype(np.float32)))[spec.prediction]
     names = {"prediction": spec.prediction, "interval_lower": spec.lower,
              "interval_upper": spec.upper, "drift_score": spec.drift_score}  # fmt: skip
-    card = series.curve_card(model.name, x, out, straddle, p_straddle, names, spec.drift.threshold)
+    card = series.curve_card(
+        spec.trained_on, x, out, straddle, p_straddle, names, spec.drift.threshold
+    )
     card["data"] = series.curve_data(x_from, x_to, step, seed)
     return {**_head(model), **card}

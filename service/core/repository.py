@@ -13,12 +13,11 @@ import logging
 import re
 from pathlib import Path
 
-from artifact.metadata import LABELS, METADATA, SAVED_MODEL
+from artifact.metadata import LABELS, METADATA, NAME, SAVED_MODEL
 
 log = logging.getLogger(__name__)
 
 _VERSION = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
 
 
 class Repository:
@@ -45,7 +44,7 @@ class Repository:
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if not _NAME.fullmatch(entry.name):
+            if not NAME.fullmatch(entry.name):
                 self._skip(entry, "not a model name (ASCII letters, digits, '_', '.', '-')")
             elif not _is_dir(entry):
                 self._skip(entry, "not a directory (or a link that does not resolve)")

@@ -18,6 +18,7 @@ import numpy as np
 from service.core import dataplane, inputs
 from service.core.dataplane import Answer
 from service.core.errors import InputError
+from service.protocols.errors import Unimplemented
 from service.protocols.warnings import as_list as warnings_of
 
 if TYPE_CHECKING:
@@ -64,7 +65,15 @@ def classification(answer: Answer, nested: bool) -> dict[str, Any]:
 
 def table(rows: list, features: tuple[str, ...]) -> np.ndarray:
     """`(n_rows, F)` float64, columns in the model's feature order."""
-    found = np.array(list(map(attrgetter(*features), rows)), dtype=np.float64)
+    try:
+        found = np.array(list(map(attrgetter(*features), rows)), dtype=np.float64)
+    except AttributeError:  # a feature no daily row carries: a model trained on other columns
+        fields = type(rows[0]).model_fields
+        unknown = ", ".join(f for f in features if f not in fields)
+        raise Unimplemented(
+            f"the model reads features daily rows do not carry ({unknown}): "
+            "send its windows to /v1 or /v2 instead"
+        ) from None
     if found.ndim == 1:  # one feature: attrgetter gives the value itself
         found = found[:, np.newaxis]
     if np.isnan(found).any():  # a None (JSON numbers are finite): an optional field the model needs

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -163,6 +164,17 @@ def test_wrong_output_shape_in_metadata_is_refused(models, when):
     refused_at(
         when, models, "sine", lambda m: m["signature"]["outputs"]["y"].update(shape=[None, 20, 2])
     )
+
+
+@WHEN
+@pytest.mark.parametrize(
+    ("name", "task"),
+    [("sine", "classification"), ("classify", "curve"), ("classify", "regression")],
+)
+def test_a_task_its_prediction_does_not_have_the_shape_of_is_refused(models, when, name, task):
+    """A per-step probability read as a curve, or one value a step read as class
+    probabilities, would serve wrong answers without an error: the shapes must agree."""
+    refused_at(when, models, name, lambda m: m.update(task=task))
 
 
 @WHEN
@@ -555,3 +567,25 @@ def test_graph_whose_output_shape_differs_from_the_metadata_is_refused(models, c
         assert poll(client) == []
         assert_refused(client, "sine", 2, serves=1)
     assert "output 'y' has shape [2, 20, 2]" in caplog.text
+
+
+def test_a_regression_on_columns_daily_rows_lack_answers_501_natively(fake_models_dir, tmp_path):
+    """Its windows still serve through v2; the native rows cannot carry its features."""
+    models = copy_models(fake_models_dir, tmp_path / "models", ["stock"])
+    version = next(p for p in (models / "stock").iterdir() if p.name.isdigit())
+    meta = json.loads((version / "metadata.json").read_text())
+    rename = {"volume": "vol"}
+    meta["input"]["features"] = [rename.get(f, f) for f in meta["input"]["features"]]
+    rules = meta["input"]["rules"]
+    rules["non_negative"] = [rename.get(f, f) for f in rules.get("non_negative", [])]
+    meta["bounds"] = {rename.get(k, k): v for k, v in meta.get("bounds", {}).items()}
+    (version / "metadata.json").write_text(json.dumps(meta))
+    rows = [{"open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5, "volume": 1000.0}] * 20
+    window = [[r[f] for f in ("open", "high", "low", "close", "volume")] for r in rows]
+    v2 = {"inputs": [{"name": "window", "shape": [1, 20, 5], "datatype": "FP32",
+                      "data": np.array(window).ravel().tolist()}]}  # fmt: skip
+    with serving(models) as client:
+        native = client.post("/predict/stock", json={"rows": rows})
+        assert native.status_code == 501, native.text
+        assert "(vol)" in native.json()["error"] and "/v2" in native.json()["error"]
+        assert client.post("/v2/models/stock/infer", json=v2).status_code == 200

@@ -1,5 +1,7 @@
 """Settings: environment variables, then a `.env` file, then the defaults."""
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -24,4 +26,30 @@ def test_environment_wins_over_dotenv(tmp_path, monkeypatch):
 def test_log_format_rejects_unknown_values(monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(ValidationError, match="log_format"):
+        Settings()
+
+
+def test_root_path_is_a_setting_a_dotenv_file_can_hold(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from service.core.lifecycle import Lifecycle
+    from service.main import create_app
+    from service.server import Options, config
+
+    monkeypatch.delenv("ROOT_PATH", raising=False)
+    (tmp_path / ".env").write_text("ROOT_PATH=/lstm\n")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(models_dir=Path(__file__).resolve().parents[2] / "models")
+    assert settings.root_path == "/lstm"
+    app = create_app(settings)
+    assert config(app, settings, Lifecycle(), Options()).root_path == "/lstm"
+    assert config(app, settings, Lifecycle(), Options(root_path="/x")).root_path == "/x"
+    with TestClient(app) as client:  # `uvicorn service.main:app` reads it too
+        assert client.get("/openapi.json").json()["servers"] == [{"url": "/lstm"}]
+
+
+@pytest.mark.parametrize("value", ["lstm", "/lstm/", "/"])
+def test_root_path_must_start_with_a_slash_and_not_end_with_one(monkeypatch, value):
+    monkeypatch.setenv("ROOT_PATH", value)
+    with pytest.raises(ValidationError, match="root_path"):
         Settings()

@@ -41,3 +41,16 @@ def test_evaluate_help_documents_every_option():
 def test_evaluate_takes_csv_or_series_not_both():
     result = run("evaluate", "models/stock/3", "--csv", "x.csv", "--series", "nasdaq")
     assert result.returncode == 2 and "give --csv or --series, not both" in result.stderr
+
+
+def test_name_must_be_a_model_name_and_needs_one_task(capsys):
+    for argv, message in ((["all", "--name", "acme"], "--name names one model"),
+                          (["sine", "--name", "../acme"], "--name '../acme'"),
+                          (["sine", "--name", "a b"], "--name 'a b'")):  # fmt: skip
+        try:
+            main(argv)
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"{argv} was accepted")
+        assert message in capsys.readouterr().err

@@ -116,11 +116,12 @@ async def evaluate(name: str, request: Request) -> Response:
     """The model's scorecard on the body's series: stock takes daily rows, sine and classify a
     range of x. Metric against the naive baseline, interval coverage, warned windows."""
     model = (await registry_of(request)).model(name)
-    if name not in evaluation.SCORED:
-        raise InputError((), f"{name}: no scorecard for this model (scored: "
-                             f"{', '.join(evaluation.SCORED)})")  # fmt: skip
+    trained_on = model.spec.trained_on
+    if trained_on not in evaluation.SCORED:
+        raise InputError((), f"{name}: no scorecard for a model trained on {trained_on!r} "
+                             f"(scored: {', '.join(evaluation.SCORED)})")  # fmt: skip
     body = await request.body()
-    if name == "stock":
+    if trained_on == "stock":
         stock = parse(EvaluateStockRequest, bounded(body, *_stock_limits(model.spec)))
         rows = stock.rows
         given = [f for f in FIELDS if all(getattr(row, f) is not None for row in rows)]
