@@ -86,7 +86,9 @@ def test_requests_written_before_sigterm_are_all_answered(server):
             responses.append(read_response(sock))
             assert closed(sock)  # each connection closes after its answer
     assert [r.status for r in responses] == [200] * 30, responses
-    assert {r.headers["connection"] for r in responses} == {"close"}
+    # each says so, or (a kept connection's request read in the loop's turn before the one
+    # that runs the SIGTERM handler: the event loop's order, after SIGCONT) is closed after it
+    assert {r.headers.get("connection", "close") for r in responses} == {"close"}, responses
     assert proc.wait(timeout=30) == 0
 
 
