@@ -37,9 +37,13 @@ AddToServer = Callable[[object, object], None]  # a generated add_*Servicer_to_s
 
 
 def authorized(metadata, key: bytes) -> bool:
-    """`authorization: Bearer <key>`, compared in constant time."""
-    header = next((v for k, v in metadata or () if k == "authorization"), "")
-    scheme, _, given = str(header).partition(" ")
+    """One `authorization: Bearer <key>` entry, compared in constant time; BadRequest for
+    several (as REST refuses several Authorization headers: which one a proxy added first
+    must not decide)."""
+    entries = [v for k, v in metadata or () if k == "authorization"]
+    if len(entries) > 1:
+        raise BadRequest("send one authorization entry, not several")
+    scheme, _, given = str(entries[0] if entries else "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), key)
 
 

@@ -27,7 +27,7 @@ from service.core.errors import (
     VersionNotFound,
 )
 from service.protocols import warnings
-from service.protocols.digits import whole
+from service.protocols.digits import MAX_DIGITS, whole
 
 if TYPE_CHECKING:
     from service.core.registry import Model, Registry
@@ -96,18 +96,21 @@ def dtype_of(loc: Loc, datatype: str) -> np.dtype:
 def check_shape(loc: Loc, shape: tuple[int, ...], model: Model) -> None:
     """Refuse a shape that cannot fit one request before any value is read (a dimension
     past the limit too, beside a zero one: numpy refuses such shapes even when empty)."""
+    shown = short(list(shape))  # a client's numbers: at most ECHO characters of them
     if len(shape) > inputs.MAX_DIMS:
         message = f"has {len(shape)} dimensions; a tensor here has at most {inputs.MAX_DIMS}"
         raise InputError((*loc, "shape"), message)
     if any(d < 0 for d in shape):
-        raise InputError((*loc, "shape"), f"{list(shape)} has a negative dimension")
+        raise InputError((*loc, "shape"), f"{shown} has a negative dimension")
     window, n_features = model.spec.input_shape
     limit = inputs.MAX_WINDOWS * window * n_features
     if math.prod(shape) > limit:
-        message = f"{list(shape)} holds more than {inputs.MAX_WINDOWS} windows of {window} x "
+        message = (
+            f"{short(list(shape))} holds more than {inputs.MAX_WINDOWS} windows of {window} x "
+        )
         raise InputError((*loc, "shape"), f"{message}{n_features} values")
     if any(d > limit for d in shape):  # numpy refuses [0, 2**62] even with no values
-        raise InputError((*loc, "shape"), f"{list(shape)} has a dimension larger than {limit}")
+        raise InputError((*loc, "shape"), f"{shown} has a dimension larger than {limit}")
 
 
 def from_raw(loc: Loc, raw: bytes, shape: tuple[int, ...], datatype: str) -> np.ndarray:
@@ -146,7 +149,8 @@ def version_of(text: str | None) -> int | None:
         return None
     number = whole(text)
     if number is None:
-        raise InputError(("model_version",), f"must be a whole number (got {short(text)!r})")
+        message = f"must be a whole number of at most {MAX_DIGITS} digits (got {short(text)!r})"
+        raise InputError(("model_version",), message)
     return number
 
 
@@ -209,6 +213,10 @@ def _parameters(model: Model, given: dict[str, Any]) -> dict[str, Any]:
         asked, where = given["interval_level"], ("parameters", "interval_level")
         if type(asked) not in (int, float):
             raise InputError(where, "must be a number")
+        try:
+            asked = float(asked)  # a JSON integer of any size: beyond float64 it is no level
+        except OverflowError:
+            raise InputError(where, "must be a number within float64's range") from None
         if level is None:
             raise InputError(where, f"model '{model.name}' has no prediction interval")
         if not math.isclose(asked, level, rel_tol=1e-9):

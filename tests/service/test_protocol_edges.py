@@ -267,3 +267,77 @@ def test_behind_a_root_path_unknown_protocol_routes_answer_in_their_body(models)
         refused = client.post("/lstm/v2/models/sine/infer", content=b"{}",
                               headers={"Content-Encoding": "br"})  # fmt: skip
         assert refused.status_code == 415 and set(refused.json()) == {"error"}
+
+
+# ---------------------------------------------------------------- second pass
+
+
+LONG = "1" * 5000  # past Python's 4,300-digit limit on int()
+
+
+def test_a_version_of_thousands_of_digits_is_refused_not_a_500(server):
+    for path in (f"/v2/models/sine/versions/{LONG}", f"/v2/models/sine/versions/{LONG}/ready"):
+        response = server.http.get(path)
+        assert response.status_code == 400 and "whole number" in response.json()["error"]
+        assert len(response.json()["error"]) < 200  # the version is not echoed whole
+    assert server.http.get(f"/v1/models/sine/versions/{LONG}").status_code == 400
+    for call, request in (
+        (server.v2.ModelReady, v2_pb.ModelReadyRequest(name="sine", version=LONG)),
+        (server.v2.ModelInfer, v2_message([1, 20, 1], WINDOW, model_version=LONG)),
+    ):
+        assert grpc_error(call, request).code() == grpc.StatusCode.INVALID_ARGUMENT
+    length = {"Inference-Header-Content-Length": LONG}
+    response = server.http.post("/v2/models/sine/infer", content=b"{}", headers=length)
+    assert response.status_code == 400 and "byte count" in response.json()["error"]
+
+
+def test_an_interval_level_beyond_float64_is_refused(server):
+    body = v2_body([1, 20, 1], WINDOW, parameters={"interval_level": 10**400})
+    response = v2_rest(server, body)
+    assert response.status_code == 400 and "interval_level" in response.json()["error"]
+
+
+def test_a_shape_is_echoed_short(server):
+    response = v2_rest(server, v2_body([1, 20, 10**400], WINDOW))
+    assert response.status_code == 400 and len(response.json()["error"]) < 200
+
+
+def test_tf_serving_rest_reads_methods_and_names_as_its_url_patterns(server):
+    unknown = server.http.post("/v1/models/sine:foo", json={"instances": [WINDOW.tolist()]})
+    versioned = server.http.post("/v1/models/sine/versions/5:foo", json={})
+    assert unknown.status_code == versioned.status_code == 400
+    assert unknown.json() == versioned.json() == {"error": "Unknown method: foo"}
+    status = server.http.get("/v1/models/sine:predict")
+    assert status.status_code == 400 and status.json()["error"].startswith("Malformed request")
+
+
+def test_a_stock_row_with_a_value_past_its_features_is_refused(models):
+    rows = [[10.0, 11.0, 9.0, 10.5, 1000.0]] * 19 + [[10.0, 11.0, 9.0, 10.5, 1000.0, 1.0, "x"]]
+    settings = Settings(models_dir=ROOT / "models", reload_interval_s=0, log_level="WARNING")
+    with TestClient(create_app(settings)) as client:
+        for body in ({"instances": [rows]}, {"inputs": [rows]}, {"inputs": {"window": [rows]}}):
+            response = client.post("/v1/models/stock:predict", json=body)
+            assert response.status_code == 400, response.text
+
+
+@pytest.fixture(scope="module")
+def keyed(models: Path) -> Iterator[SimpleNamespace]:
+    port = free_port()
+    settings = Settings(models_dir=models, grpc_port=port, reload_interval_s=0,
+                        api_key="secret", log_level="WARNING")  # fmt: skip
+    with served(settings) as url, grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield SimpleNamespace(http=httpx.Client(base_url=url, timeout=30),
+                              v2=v2_grpc.GRPCInferenceServiceStub(channel))  # fmt: skip
+
+
+@pytest.mark.parametrize("keys", [("secret", "wrong"), ("wrong", "secret"), ("secret", "secret")])
+def test_two_authorizations_are_refused_alike_in_any_order(keyed, keys):
+    rest = keyed.http.post("/v2/models/sine/infer", json=v2_body([1, 20, 1], WINDOW),
+                           headers=[("Authorization", f"Bearer {k}") for k in keys])  # fmt: skip
+    metadata = [("authorization", f"Bearer {k}") for k in keys]
+    with pytest.raises(grpc.RpcError) as caught:
+        keyed.v2.ModelInfer(v2_message([1, 20, 1], WINDOW), metadata=metadata, timeout=10)
+    assert rest.status_code == 400 and caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    if keys[0] == "secret":  # the first entry alone is a good key
+        one = keyed.v2.ModelInfer(v2_message([1, 20, 1], WINDOW), metadata=metadata[:1], timeout=10)
+        assert one.model_name == "sine"

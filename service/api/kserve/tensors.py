@@ -35,7 +35,8 @@ def from_json(loc: Loc, data: list[Any], shape: tuple[int, ...]) -> np.ndarray:
     """float64 `shape` from numbers (no strings, booleans or nulls), flat or nested."""
     values = np.array(data, dtype=object)
     if values.ndim > 1 and tuple(values.shape) != shape:
-        raise InputError((*loc, "data"), f"is nested as {list(values.shape)}, not {list(shape)}")
+        nested = v2.short(list(values.shape))
+        raise InputError((*loc, "data"), f"is nested as {nested}, not {list(shape)}")
     flat = values.ravel()
     if not set(map(type, flat)) <= _NUMBER:
         raise InputError((*loc, "data"), f"must hold numbers only, flat or nested as {list(shape)}")

@@ -52,9 +52,14 @@ TFServingRoute = route_class(render)
 def _version(request: Request, version: str) -> int:
     """The `{version}` of the path: ASCII digits, as TF Serving's URL pattern takes them."""
     number = whole(version)
-    if number is None:  # TF Serving: no route matches, in its words
-        raise BadRequest(f"Malformed request: {request.method} {short(route_path(request.scope))}")
+    if number is None:
+        raise _malformed(request)
     return number
+
+
+def _malformed(request: Request) -> BadRequest:
+    """TF Serving's answer to a path none of its URL patterns matches, in its words."""
+    return BadRequest(f"Malformed request: {request.method} {short(route_path(request.scope))}")
 
 
 Version = Annotated[int, Depends(_version)]
@@ -66,8 +71,10 @@ router = APIRouter(prefix="/v1/models", tags=["tensorflow-serving"], route_class
 
 
 @router.get("/{name}", response_model=TFModelStatus)
-async def model_status(name: str, registry: RegistryDep) -> Any:
+async def model_status(name: str, request: Request, registry: RegistryDep) -> Any:
     """`model_version_status` of every version: AVAILABLE (serving), START or END."""
+    if ":" in name:  # `GET .../sine:predict`: TF Serving's pattern has no `:` in a name
+        raise _malformed(request)
     return tfserving.status(registry, name)
 
 
@@ -142,6 +149,13 @@ async def regress(name: str, registry: RegistryDep) -> Response:
     raise tfserving.unsupported("regress")
 
 
+@router.post("/{name}:{method}", **_OTHER)
+async def other(name: str, method: str, registry: RegistryDep) -> Response:
+    """Any other method of the served version: 400, as for a version or a label."""
+    tfserving.model_of(registry, name)
+    raise _other(method)
+
+
 @router.post("/{name}/versions/{version}:{method}", **_OTHER)
 async def other_version(
     name: str, version: Version, method: str, registry: RegistryDep
@@ -206,7 +220,7 @@ def _typed(spec: Any, batch: list, key: str) -> list:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = list(err["loc"])
-        if len(loc) == 3:
+        if len(loc) == 3 and loc[2] < len(spec.features):  # a value past the features: its index
             loc[2] = spec.features[loc[2]]
         raise InputError((key, *loc), detail(err, root="")["msg"]) from None
 
