@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from service.__main__ import parse_args
 from service.settings import Settings
 
 if importlib.util.find_spec("kserve") is None:
@@ -120,6 +121,18 @@ def test_runtime_reads_models_where_the_storage_initializer_puts_them():
     args = container["args"]
     [port] = container["ports"]
     assert int(args[args.index("--port") + 1]) == port["containerPort"] == 8080
+
+
+def test_runtime_runs_the_images_command_with_its_own_arguments():
+    """Kubernetes runs `args` alone as the image's ENTRYPOINT's arguments, or as the command
+    when the image has none: the runtime must name the command the image's CMD runs."""
+    [container] = RUNTIME["spec"]["containers"]
+    dockerfile = (KSERVE.parents[1] / "Dockerfile").read_text()
+    assert not re.search(r"^ENTRYPOINT", dockerfile, re.M)
+    cmd = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))
+    assert container["command"] == cmd[:3] == ["python", "-m", "service"]
+    options = parse_args(container["args"])
+    assert (options.host, options.port) == ("0.0.0.0", 8080)
 
 
 def test_inference_service_uses_the_runtime_and_its_model_format():

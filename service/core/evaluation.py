@@ -21,7 +21,7 @@ from service.core.errors import InputError
 if TYPE_CHECKING:
     from service.core.registry import Model
 
-MAX_ROWS = 5000  # EVALUATE_MAX_ROWS: daily rows in one stock request (a prediction's: 275)
+MAX_ROWS = 5000  # daily rows in one stock request (a prediction's: 275)
 MAX_WINDOWS = 5000  # curve windows in one request
 DEFAULT_WINDOWS = 2000  # curve windows when the request gives none (the CLI's default)
 MAX_X_SPAN = 10_000.0  # x_to - x_from: bounds the sign changes a classify card draws from
