@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import sys
 from pathlib import Path
 
-from artifact.metadata import NAME
+from artifact.metadata import NAME, trained_on
 from training.config import TASKS
 from training.data import SERIES
 
@@ -106,6 +107,20 @@ def parse_evaluate_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def trained_elsewhere(model_dir: Path, task: str) -> list[str]:
+    """The versions under `model_dir` trained on another task than `task` (by their
+    metadata's config.task), as "<version> (<task>)"; unreadable ones are not counted."""
+    found = []
+    for meta in sorted(model_dir.glob("*/metadata.json")):
+        try:
+            other = trained_on(json.loads(meta.read_text()))
+        except (OSError, ValueError, AttributeError):
+            continue
+        if other != task:
+            found.append(f"{meta.parent.name} ({other})")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # TensorFlow's C++ log lines, set before it is imported: 3 drops its errors too, since
@@ -119,6 +134,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return lite_main(argv[1:])
     args = parse_args(argv)
+    for task in TASKS if args.task == "all" else (args.task,):
+        name = args.name or task
+        others = trained_elsewhere(args.out / name, task)
+        if others:  # its next version would change what /predict/<name> takes and answers
+            print(
+                f"error: {args.out / name} holds versions trained on other data: "
+                f"{', '.join(others)}; export {task} under another --name",
+                file=sys.stderr,
+            )
+            return 2
     from artifact.consistency import summary as summary_of_excluded
     from training.data import DataError, load_csv
 

@@ -54,3 +54,13 @@ def test_name_must_be_a_model_name_and_needs_one_task(capsys):
         else:
             raise AssertionError(f"{argv} was accepted")
         assert message in capsys.readouterr().err
+
+
+def test_a_name_holding_another_tasks_versions_is_refused_before_training(tmp_path, capsys):
+    version = tmp_path / "acme" / "1"
+    version.mkdir(parents=True)
+    (version / "metadata.json").write_text('{"name": "acme", "config": {"task": "stock"}}')
+    assert main(["sine", "--name", "acme", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "holds versions trained on other data: 1 (stock)" in err and "--name" in err
+    assert sorted(p.name for p in (tmp_path / "acme").iterdir()) == ["1"]  # nothing added
