@@ -96,21 +96,19 @@ def dtype_of(loc: Loc, datatype: str) -> np.dtype:
 def check_shape(loc: Loc, shape: tuple[int, ...], model: Model) -> None:
     """Refuse a shape that cannot fit one request before any value is read (a dimension
     past the limit too, beside a zero one: numpy refuses such shapes even when empty)."""
-    shown = short(list(shape))  # a client's numbers: at most ECHO characters of them
     if len(shape) > inputs.MAX_DIMS:
         message = f"has {len(shape)} dimensions; a tensor here has at most {inputs.MAX_DIMS}"
         raise InputError((*loc, "shape"), message)
     if any(d < 0 for d in shape):
-        raise InputError((*loc, "shape"), f"{shown} has a negative dimension")
+        raise InputError((*loc, "shape"), f"{short(list(shape))} has a negative dimension")
     window, n_features = model.spec.input_shape
     limit = inputs.MAX_WINDOWS * window * n_features
     if math.prod(shape) > limit:
-        message = (
-            f"{short(list(shape))} holds more than {inputs.MAX_WINDOWS} windows of {window} x "
-        )
-        raise InputError((*loc, "shape"), f"{message}{n_features} values")
+        message = f"holds more than {inputs.MAX_WINDOWS} windows of {window} x {n_features} values"
+        raise InputError((*loc, "shape"), f"{short(list(shape))} {message}")
     if any(d > limit for d in shape):  # numpy refuses [0, 2**62] even with no values
-        raise InputError((*loc, "shape"), f"{shown} has a dimension larger than {limit}")
+        message = f"has a dimension larger than {limit}"
+        raise InputError((*loc, "shape"), f"{short(list(shape))} {message}")
 
 
 def from_raw(loc: Loc, raw: bytes, shape: tuple[int, ...], datatype: str) -> np.ndarray:
