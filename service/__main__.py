@@ -18,7 +18,7 @@ from typing import Any
 from service import startup
 from service.core.lifecycle import Lifecycle
 from service.server import GRACE_S, Options, serve
-from service.settings import Settings
+from service.settings import ROOT_PATH, Settings
 
 
 def port(text: str) -> int:
@@ -29,8 +29,8 @@ def port(text: str) -> int:
 
 
 def root_path(text: str) -> str:
-    if text and (not text.startswith("/") or text.endswith("/")):
-        raise argparse.ArgumentTypeError(f"{text!r} must start with / and not end with one")
+    if not ROOT_PATH.fullmatch(text):  # the rule of the ROOT_PATH setting
+        raise argparse.ArgumentTypeError(f"{text!r} must start with one / and not end with one")
     return text
 
 
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = startup.checked_settings()  # exits 2 or 3 in one log line
     if options.root_path is None:  # not on the command line: ROOT_PATH, from env or .env
         options = dataclasses.replace(options, root_path=settings.root_path)
+    else:  # the command line's, for the app too (its gate applies one where the server gave none)
+        settings = settings.model_copy(update={"root_path": options.root_path})
     lifecycle = Lifecycle()
     # uvicorn re-raises the signal after its drain: a drained shutdown is then exit 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -67,7 +67,7 @@ def create_app(
     settings = settings or get_settings()
     lifecycle = lifecycle or Lifecycle()
     origins = tuple(o.strip() for o in settings.cors_origins.split(",") if o.strip())
-    gate = GateSettings(api_key(settings), settings.max_body_bytes, origins)
+    gate = GateSettings(api_key(settings), settings.max_body_bytes, origins, settings.root_path)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
@@ -96,7 +96,6 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc come from docs.install, with local assets
         redoc_url=None,
-        root_path=settings.root_path,  # ROOT_PATH, so `uvicorn service.main:app` reads it too
     )
     docs.install(app)
     errors.install(app)

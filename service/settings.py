@@ -1,5 +1,6 @@
 """Service settings, read from environment variables when the app starts."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -8,6 +9,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.core.batching import DEFAULTS as BATCHING
+
+# a proxy's path prefix: empty, or "/" then a segment that neither starts nor ends with "/"
+ROOT_PATH = re.compile(r"(/[^/](.*[^/])?)?")
 
 
 class Settings(BaseSettings):
@@ -30,7 +34,7 @@ class Settings(BaseSettings):
     grpc_host: str = "127.0.0.1"  # GRPC_HOST: the address gRPC listens on (the image: 0.0.0.0)
     # ROOT_PATH: the path prefix a proxy strips before it forwards, e.g. /lstm (uvicorn's name;
     # `python -m service --root-path` overrides it)
-    root_path: str = Field("", pattern=r"^(/[^/].*[^/]|/[^/])?$")
+    root_path: str = Field("", pattern=f"^{ROOT_PATH.pattern}$")
 
     # Inference and micro-batching (the README's "Performance" section has the measurements)
     # INFERENCE_RUNTIME: "litert" runs each version's model.tflite (TensorFlow serves a version

@@ -48,6 +48,7 @@ class GateSettings:
     api_key: bytes | None = None
     max_body_bytes: int = 1 << 20
     cors_origins: tuple[str, ...] = ()
+    root_path: str = ""  # ROOT_PATH, for a server that gives none (`uvicorn service.main:app`)
 
 
 def is_json(content_type: bytes) -> bool:
@@ -66,7 +67,7 @@ class Gate:
     def __init__(self, app: ASGIApp, settings: GateSettings, owner: Any = None) -> None:
         """`owner`: the FastAPI app whose plain routes are called directly (service.api.direct);
         built with the middleware stack, on the app's first call, when every route is in."""
-        self.settings, self.key = settings, settings.api_key
+        self.settings, self.key, self.root_path = settings, settings.api_key, settings.root_path
         self.app = app if not settings.cors_origins else CORSMiddleware(
             app,
             allow_origins=list(settings.cors_origins),
@@ -85,6 +86,8 @@ class Gate:
             return await send({"type": "websocket.close", "code": 1008})
         if scope["type"] != "http":  # the lifespan
             return await startup.refusing(self.app, scope, receive, send)
+        if self.root_path and not scope.get("root_path"):  # ROOT_PATH, where the server gave none
+            scope = {**scope, "root_path": self.root_path}
         rid = auth = length = ctype = clash = None
         auths, hosts, preflight, origin = 0, 0, False, False
         transfer: tuple[bytes, ...] = ()  # every line of a list-valued header, in order
@@ -189,7 +192,7 @@ class Gate:
                 answer.headers["WWW-Authenticate"] = "Bearer"
                 return answer
         if length is not None:
-            if not length.isdigit():
+            if not length.isdigit() or len(length) > 20:  # bytes.isdigit(): ASCII digits only
                 return encode(body_for(path, "Content-Length must be a number of bytes"), 400)
             if int(length) > self.settings.max_body_bytes:
                 return _too_large(path, self.settings)

@@ -589,3 +589,14 @@ def test_a_regression_on_columns_daily_rows_lack_answers_501_natively(fake_model
         assert native.status_code == 501, native.text
         assert "(vol)" in native.json()["error"] and "/v2" in native.json()["error"]
         assert client.post("/v2/models/stock/infer", json=v2).status_code == 200
+
+
+def test_readiness_of_a_version_not_on_disk_is_404_while_nothing_is_loaded(models):
+    """A model with no version that loads: not ready (503), and a version it never had is
+    not there (404), as for a model that serves."""
+    (models / "sine" / "1" / "metadata.json").write_text("{}")
+    with serving(models) as client:
+        assert client.get("/v2/models/sine/ready").status_code == 503
+        missing = client.get("/v2/models/sine/versions/9/ready")
+        assert missing.status_code == 404 and "no version 9" in missing.json()["error"]
+        assert client.get("/v2/models/nope/ready").status_code == 404

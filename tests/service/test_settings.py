@@ -44,8 +44,12 @@ def test_root_path_is_a_setting_a_dotenv_file_can_hold(tmp_path, monkeypatch):
     app = create_app(settings)
     assert config(app, settings, Lifecycle(), Options()).root_path == "/lstm"
     assert config(app, settings, Lifecycle(), Options(root_path="/x")).root_path == "/x"
-    with TestClient(app) as client:  # `uvicorn service.main:app` reads it too
+    with TestClient(app) as client:  # a server that gives no root path (`uvicorn service.main:app`)
         assert client.get("/openapi.json").json()["servers"] == [{"url": "/lstm"}]
+        assert client.get("/models").status_code == 200  # a proxy that strips the prefix
+    with TestClient(app, root_path="/x") as client:  # the server's own (`--root-path /x`) wins
+        assert client.get("/x/models").status_code == 200
+        assert client.get("/x/openapi.json").json()["servers"] == [{"url": "/x"}]
 
 
 @pytest.mark.parametrize("value", ["lstm", "/lstm/", "/"])

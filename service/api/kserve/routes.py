@@ -21,6 +21,7 @@ from service.api.kserve.schemas import (
     V2Ready,
     V2ServerMetadata,
 )
+from service.core.errors import ModelNotFound, VersionNotFound
 from service.core.registry import Registry
 from service.protocols import v2
 
@@ -103,8 +104,11 @@ async def version_config(name: str, version: str, registry: RegistryDep) -> Any:
 
 def _ready(registry: Registry, name: str, version: str | None) -> JSONResponse:
     found = v2.model_ready(registry, name, version)
-    if found == v2.NOT_FOUND:  # the 404 of a model or version that is not there, in its words
-        v2.model_of(registry, name, version)
+    if found == v2.NOT_FOUND:  # the 404 of a model or version that is not there
+        wanted = v2.version_of(version)
+        if wanted is not None and registry.known(name):
+            raise VersionNotFound(name, wanted)
+        raise ModelNotFound(name)
     return JSONResponse({"name": name, "ready": found == v2.READY}, _READY_STATUS[found])
 
 

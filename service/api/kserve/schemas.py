@@ -107,7 +107,9 @@ class V2InferRequest(_Closed):
 
     id: str | None = Field(None, description="Echoed in the answer (at most 128 characters)")
     model_name: str | None = Field(None, description="If given, the name in the path")
-    model_version: str | None = Field(None, description="If given, the version in the path")
+    model_version: str | None = Field(
+        None, description="The version to use when the path names none (as gRPC's field)"
+    )
     parameters: Parameters | None = Field(None, description="binary_data_output: all raw")
     inputs: list[V2InputTensor] = Field(min_length=1)
     outputs: list[V2RequestedOutput] | None = None

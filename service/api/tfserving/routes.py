@@ -135,23 +135,10 @@ async def predict_label(name: str, label: str, request: Request) -> Response:
     return await _predict(model, await request.body())
 
 
-@router.post("/{name}:classify", **_OTHER)
-async def classify(name: str, registry: RegistryDep) -> Response:
-    """400 as TF Serving answers it: the model's one signature is a predict signature."""
-    tfserving.model_of(registry, name)
-    raise tfserving.unsupported("classify")
-
-
-@router.post("/{name}:regress", **_OTHER)
-async def regress(name: str, registry: RegistryDep) -> Response:
-    """400 as TF Serving answers it: the model's one signature is a predict signature."""
-    tfserving.model_of(registry, name)
-    raise tfserving.unsupported("regress")
-
-
 @router.post("/{name}:{method}", **_OTHER)
 async def other(name: str, method: str, registry: RegistryDep) -> Response:
-    """Any other method of the served version: 400, as for a version or a label."""
+    """`:classify` and `:regress` (400 as TF Serving answers them: the model's one signature
+    is a predict signature), and any other method (400 `Unknown method`)."""
     tfserving.model_of(registry, name)
     raise _other(method)
 
