@@ -49,7 +49,9 @@ from tests.service.live import free_port, served
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "protocols.md"
 KSERVE = "v2 REST, KServe SDK"
-COLUMNS = ("v2 REST", KSERVE, "v2 gRPC", "TF Serving REST", "TF Serving gRPC", "native REST")
+KSERVE_GRPC = "v2 gRPC, KServe SDK"
+COLUMNS = ("v2 REST", KSERVE, "v2 gRPC", KSERVE_GRPC, "TF Serving REST", "TF Serving gRPC",
+           "native REST")  # fmt: skip
 OK = "ok"
 BY_HTTP = {k.http: kind for kind, k in KINDS.items()} | {422: "invalid_argument"}
 BY_GRPC = {k.grpc: kind for kind, k in reversed(KINDS.items())}  # too_large shares a code
@@ -89,6 +91,7 @@ def server(models: Path) -> Iterator[SimpleNamespace]:
     with served(settings) as url, grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         yield SimpleNamespace(
             url=url,
+            grpc_target=f"127.0.0.1:{port}",
             http=httpx.Client(base_url=url, timeout=30),
             channel=channel,
             v2_http=triton_http.InferenceServerClient(url.removeprefix("http://")),
@@ -135,8 +138,11 @@ TF = ("TF Serving REST", "TF Serving gRPC")
 ALL = (*V2, *TF)
 
 
-def every(expected: str, columns=ALL, native: bool = False, kserve: bool = False) -> dict:
-    extra = (*(("native REST",) if native else ()), *((KSERVE,) if kserve else ()))
+def every(expected: str, columns=ALL, native: bool = False, kserve: bool | str = False) -> dict:
+    """`expected` in `columns`, the native route's if `native`, and the KServe SDK's clients'
+    if `kserve` (both, or "rest" alone: its gRPC client sends no float parameter)."""
+    sdk = (KSERVE,) if kserve == "rest" else (KSERVE, KSERVE_GRPC) if kserve else ()
+    extra = (*(("native REST",) if native else ()), *sdk)
     return {c: expected for c in (*columns, *extra)}
 
 
@@ -167,9 +173,9 @@ CASES = [
     Case("label of a version not served", label="gone", cells=every("not_found", TF)),
     Case("unknown model", "nope", cells=every("not_found", native=True, kserve=True)),
     Case("parameter interval_level, double", parameters={"interval_level": 0.9},
-         cells=every(OK, V2, kserve=True)),
+         cells=every(OK, V2, kserve="rest")),
     Case("parameter interval_level, other level", parameters={"interval_level": 0.5},
-         cells=every("invalid_argument", V2, kserve=True)),
+         cells=every("invalid_argument", V2, kserve="rest")),
     Case("parameter interval_level, string", parameters={"interval_level": "0.9"},
          cells=every("invalid_argument", V2)),
     Case("parameter unknown, bool", parameters={"trace": True}, cells=every(OK, V2)),
@@ -410,13 +416,15 @@ def run_native(server, case: Case, column: str) -> tuple[str, Any]:
     return OK, found if key == "probabilities" else found[..., np.newaxis]
 
 
-def kserve_calls(url: str) -> dict[str, dict]:
-    """Every KServe SDK case, made in one process of its own (kserve_client.py says why)."""
-    cases = [c for c in CASES if KSERVE in c.cells]
+def kserve_calls(url: str, grpc_target: str = "") -> dict[str, dict]:
+    """Every case of the KServe SDK's REST client (or, given the gRPC address, its gRPC
+    client), made in one process of its own (kserve_client.py says why)."""
+    column = KSERVE_GRPC if grpc_target else KSERVE
+    cases = [c for c in CASES if column in c.cells]
     calls = [{"op": "infer", "model": c.model, "batch": c.values().tolist(), "binary": i % 2 == 0,
               "datatype": c.dtype, "parameters": c.parameters or None}
              for i, c in enumerate(cases)]  # fmt: skip
-    given = json.dumps({"url": url, "calls": calls})
+    given = json.dumps({"url": url, "grpc": grpc_target, "calls": calls})
     done = subprocess.run([sys.executable, "-m", "tests.service.kserve_client"], input=given,
                           capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -425,15 +433,19 @@ def kserve_calls(url: str) -> dict[str, dict]:
 
 
 def run_kserve(server, case: Case, column: str) -> tuple[str, Any]:
-    result = server.kserve(server.url)[case.name]
+    grpc_target = server.grpc_target if column == KSERVE_GRPC else ""
+    result = server.kserve(server.url, grpc_target)[case.name]
     if "status" in result:
         return kind_of_http(result["status"]), result["error"]
+    if "grpc_status" in result:
+        return BY_GRPC.get(result["grpc_status"], result["grpc_status"]), result["error"]
     found = result["outputs"][PREDICTION[case.model]]
     return OK, np.array(found["data"], np.float32).reshape(found["shape"])
 
 
-RUNNERS = {"v2 REST": run_v2, KSERVE: run_kserve, "v2 gRPC": run_v2, "TF Serving REST": run_tf,
-           "TF Serving gRPC": run_tf, "native REST": run_native}  # fmt: skip
+RUNNERS = {"v2 REST": run_v2, KSERVE: run_kserve, "v2 gRPC": run_v2, KSERVE_GRPC: run_kserve,
+           "TF Serving REST": run_tf, "TF Serving gRPC": run_tf,
+           "native REST": run_native}  # fmt: skip
 
 
 def outcome(server, case: Case, column: str) -> tuple[str, Any]:
