@@ -31,6 +31,7 @@ from service.api.body import encode
 from service.api.direct import Table
 from service.api.errors import body_for, route_path
 from service.core import context, metrics
+from service.protocols.digits import whole
 
 log = logging.getLogger("service.api")
 
@@ -192,9 +193,10 @@ class Gate:
                 answer.headers["WWW-Authenticate"] = "Bearer"
                 return answer
         if length is not None:
-            if not length.isdigit() or len(length) > 20:  # bytes.isdigit(): ASCII digits only
+            size = whole(length.decode("latin-1"))
+            if size is None:
                 return encode(body_for(path, "Content-Length must be a number of bytes"), 400)
-            if int(length) > self.settings.max_body_bytes:
+            if size > self.settings.max_body_bytes:
                 return _too_large(path, self.settings)
         has_body = chunked or (length is not None and length != b"0")
         needs_json = method in BODY_METHODS and has_body and not path.startswith(ANY_CONTENT_TYPE)

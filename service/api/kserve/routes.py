@@ -112,4 +112,4 @@ def _ready(registry: Registry, name: str, version: str | None) -> JSONResponse:
     return JSONResponse({"name": name, "ready": found == v2.READY}, _READY_STATUS[found])
 
 
-_READY_STATUS = {v2.READY: 200, v2.NOT_READY: 503, v2.NOT_FOUND: 404}
+_READY_STATUS = {v2.READY: 200, v2.NOT_READY: 503}  # NOT_FOUND: raised as its 404 above
