@@ -17,13 +17,13 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
 
-from service.core.errors import InputError, Overloaded, ServiceError, format_loc
+from service.core.errors import ECHO, InputError, Overloaded, ServiceError, format_loc
+from service.core.errors import short as echo
 from service.protocols.errors import kind_of
 
 log = logging.getLogger(__name__)
 
 PROTOCOL_PATHS = ("/v1/", "/v2/")  # TF Serving's and v2's: their clients read `{"error"}`
-ECHO = 64  # characters of client input an error message may repeat
 _UNION_TAGS = {"window", "windows"}  # tags of the single/nested union: not part of the path
 
 # pydantic error type -> message template, filled from the error's `ctx`
@@ -113,10 +113,7 @@ def route_path(scope: Any) -> str:
 
 def short(value: Any) -> str | int:
     """A path part or value as it may appear in an answer: at most ECHO characters."""
-    if isinstance(value, int):
-        return value
-    text = str(value).encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-    return text if len(text) <= ECHO else f"{text[:ECHO]}..."
+    return value if isinstance(value, int) else echo(value)
 
 
 def format_msg(err: dict[str, Any]) -> str:

@@ -3,9 +3,17 @@
 Each protocol renders them with one function of its own (service.api.*.errors, service.grpc).
 """
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from artifact.metadata import Loc, format_loc
+
+ECHO = 64  # characters of a client's text an error message may repeat
+
+
+def short(value: Any) -> str:
+    """Client text as an error may repeat it: ASCII, at most ECHO characters."""
+    text = str(value).encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    return text if len(text) <= ECHO else f"{text[:ECHO]}..."
 
 
 class ServiceError(Exception):

@@ -6,18 +6,36 @@ feature)` for a table of daily rows, `(i, step, feature)` for a batch of windows
 turns them into its own paths.
 """
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from artifact.metadata import Spec
-from service.core.errors import InputError, Loc
+from service.core.errors import InputError, Loc, short
 
 F32_MAX = 3.4e38  # larger magnitudes overflow float32 before the model sees them
 F32_TINY = 1.2e-38  # float32's smallest normal number: smaller positive prices vanish to 0
 MAX_WINDOWS = 256  # windows per request, sliding (rows) or listed (a batch)
 MAX_DIMS = 8  # dimensions of an input tensor a protocol may declare (a batch has 2 or 3)
+
+
+def declared_shape(shape: Sequence[int], window: int, n_features: int) -> str | None:
+    """What rules out a tensor shape a request declares, before any value is read, or None:
+    more than MAX_DIMS dimensions, a negative one, more values than MAX_WINDOWS windows hold,
+    or one dimension past that (numpy refuses [0, 2**62] even with no values)."""
+    if len(shape) > MAX_DIMS:
+        return f"has {len(shape)} dimensions; a tensor here has at most {MAX_DIMS}"
+    shown = short(list(shape))
+    if any(d < 0 for d in shape):
+        return f"{shown} has a negative dimension"
+    limit = MAX_WINDOWS * window * n_features
+    if math.prod(shape) > limit:
+        return f"{shown} holds more than {MAX_WINDOWS} windows of {window} x {n_features} values"
+    if any(d > limit for d in shape):
+        return f"{shown} has a dimension larger than {limit}"
+    return None
 
 
 class Checks:

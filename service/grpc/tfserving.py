@@ -38,21 +38,17 @@ def spec_of(model) -> serving.ModelSpec:
     return answer
 
 
-def to_array(proto: tf_pb.TensorProto, limit: int, where: str):
+def to_array(proto: tf_pb.TensorProto, window: int, n_features: int, where: str):
     """The values of a TensorProto, refusing what TF would pad, broadcast or reinterpret."""
     known = proto.dtype in tf_pb.DataType.values()
     tfserving.check_dtype(where, tf_pb.DataType.Name(proto.dtype) if known else str(proto.dtype))
     dims = [d.size for d in proto.tensor_shape.dim]
-    if len(dims) > inputs.MAX_DIMS:
-        message = f"has {len(dims)} dimensions; a tensor here has at most {inputs.MAX_DIMS}"
-        raise BadRequest(f"{where}: {message}")
-    if proto.tensor_shape.unknown_rank or any(d < 0 for d in dims):
-        raise BadRequest(f"{where}: needs a known shape (got {dims})")
+    if proto.tensor_shape.unknown_rank:
+        raise BadRequest(f"{where}: needs a known shape")
+    problem = inputs.declared_shape(dims, window, n_features)
+    if problem is not None:
+        raise BadRequest(f"{where}: shape {problem}")
     count = math.prod(dims)
-    if count > limit:
-        raise BadRequest(f"{where}: shape {dims} holds {count} values, more than {limit}")
-    if any(d > limit for d in dims):  # numpy refuses [0, 2**62] even with no values
-        raise BadRequest(f"{where}: shape {dims} has a dimension larger than {limit}")
     if proto.tensor_content:
         given = len(proto.tensor_content) / ITEM_BYTES[proto.dtype]
     else:
@@ -70,7 +66,7 @@ class PredictionService(serving_grpc.PredictionServiceServicer):
         model = model_of(self.registry, request.model_spec)
         tfserving.check_signature(model, request.model_spec.signature_name)
         name = tfserving.check_inputs(model, list(request.inputs))
-        values = to_array(request.inputs[name], tfserving.limit(model), name)
+        values = to_array(request.inputs[name], *model.spec.input_shape, name)
         answer = await dataplane.predict(model, tfserving.windows(model, values, name))
         found = tfserving.outputs(answer, list(request.output_filter))
         response = serving.PredictResponse(model_spec=spec_of(model))

@@ -70,12 +70,6 @@ def check_inputs(model: Model, names: list[str], where: str = "inputs") -> str:
     return name
 
 
-def limit(model: Model) -> int:
-    """The most values one request's input may hold."""
-    window, n_features = model.spec.input_shape
-    return inputs.MAX_WINDOWS * window * n_features
-
-
 def check_dtype(where: str, dtype: str) -> None:
     if dtype not in DTYPES:
         raise BadRequest(f"{where}: must be DT_FLOAT or DT_DOUBLE (got {dtype})")

@@ -25,6 +25,7 @@ from service.core.errors import (
     ModelNotFound,
     ModelUnavailable,
     VersionNotFound,
+    short,
 )
 from service.protocols import warnings
 from service.protocols.digits import MAX_DIGITS, whole
@@ -37,7 +38,6 @@ EXTENSIONS = ["binary_tensor_data", "model_configuration"]
 PLATFORM = "tensorflow_savedmodel"
 WARNINGS = "warnings"  # the extra BYTES output: one JSON object per warning
 DTYPES = {"FP32": np.dtype("<f4"), "FP64": np.dtype("<f8")}  # accepted for the float input
-ECHO = 64  # characters of a client's text an error may repeat
 MAX_ID = 128  # characters of a request's `id`, which the answer and the log repeat
 
 
@@ -78,11 +78,6 @@ class Response:
     parameters: dict[str, Any]
 
 
-def short(value: Any) -> str:
-    text = str(value).encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-    return text if len(text) <= ECHO else f"{text[:ECHO]}..."
-
-
 # -- decoding an input's values: the datatype rules, the same on every transport
 
 
@@ -94,21 +89,10 @@ def dtype_of(loc: Loc, datatype: str) -> np.dtype:
 
 
 def check_shape(loc: Loc, shape: tuple[int, ...], model: Model) -> None:
-    """Refuse a shape that cannot fit one request before any value is read (a dimension
-    past the limit too, beside a zero one: numpy refuses such shapes even when empty)."""
-    if len(shape) > inputs.MAX_DIMS:
-        message = f"has {len(shape)} dimensions; a tensor here has at most {inputs.MAX_DIMS}"
-        raise InputError((*loc, "shape"), message)
-    if any(d < 0 for d in shape):
-        raise InputError((*loc, "shape"), f"{short(list(shape))} has a negative dimension")
-    window, n_features = model.spec.input_shape
-    limit = inputs.MAX_WINDOWS * window * n_features
-    if math.prod(shape) > limit:
-        message = f"holds more than {inputs.MAX_WINDOWS} windows of {window} x {n_features} values"
-        raise InputError((*loc, "shape"), f"{short(list(shape))} {message}")
-    if any(d > limit for d in shape):  # numpy refuses [0, 2**62] even with no values
-        message = f"has a dimension larger than {limit}"
-        raise InputError((*loc, "shape"), f"{short(list(shape))} {message}")
+    """Refuse a shape that cannot fit one request before any value is read."""
+    problem = inputs.declared_shape(shape, *model.spec.input_shape)
+    if problem is not None:
+        raise InputError((*loc, "shape"), problem)
 
 
 def from_raw(loc: Loc, raw: bytes, shape: tuple[int, ...], datatype: str) -> np.ndarray:

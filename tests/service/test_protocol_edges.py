@@ -341,3 +341,21 @@ def test_two_authorizations_are_refused_alike_in_any_order(keyed, keys):
     if keys[0] == "secret":  # the first entry alone is a good key
         one = keyed.v2.ModelInfer(v2_message([1, 20, 1], WINDOW), metadata=metadata[:1], timeout=10)
         assert one.model_name == "sine"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [[-1, 20, 1], [1] * 9, [300, 20, 1], [0, 10**9]],
+    ids=["negative", "9 dims", "300 windows", "huge"],
+)
+def test_tf_serving_and_v2_refuse_a_shape_in_the_same_words(server, shape):
+    values = np.zeros(0) if 0 in shape else WINDOW
+    v2_error = grpc_error(server.v2.ModelInfer, v2_message(shape, values))
+    tensor = tf_pb.TensorProto(dtype=tf_pb.DT_FLOAT, float_val=values.tolist())
+    tensor.tensor_shape.dim.extend(tf_pb.TensorShapeProto.Dim(size=d) for d in shape)
+    predict = tfs_pb.PredictRequest(model_spec=tfs_pb.ModelSpec(name="sine"))
+    predict.inputs["window"].CopyFrom(tensor)
+    tf_error = grpc_error(server.tfs.Predict, predict)
+    assert v2_error.code() == tf_error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    reason = v2_error.details().split(": ", 1)[1]
+    assert tf_error.details() == f"window: shape {reason}"
