@@ -27,15 +27,16 @@ def declared_shape(shape: Sequence[int], window: int, n_features: int) -> str | 
     or one dimension past that (numpy refuses [0, 2**62] even with no values)."""
     if len(shape) > MAX_DIMS:
         return f"has {len(shape)} dimensions; a tensor here has at most {MAX_DIMS}"
-    shown = short(list(shape))
-    if any(d < 0 for d in shape):
-        return f"{shown} has a negative dimension"
     limit = MAX_WINDOWS * window * n_features
-    if math.prod(shape) > limit:
-        return f"{shown} holds more than {MAX_WINDOWS} windows of {window} x {n_features} values"
-    if any(d > limit for d in shape):
-        return f"{shown} has a dimension larger than {limit}"
-    return None
+    if any(d < 0 for d in shape):
+        problem = "has a negative dimension"
+    elif math.prod(shape) > limit:
+        problem = f"holds more than {MAX_WINDOWS} windows of {window} x {n_features} values"
+    elif any(d > limit for d in shape):
+        problem = f"has a dimension larger than {limit}"
+    else:
+        return None
+    return f"{short(list(shape))} {problem}"
 
 
 class Checks:
