@@ -98,6 +98,13 @@ def is_protocol(path: str) -> bool:
     return path.startswith(PROTOCOL_PATHS) or path in ("/v1", "/v2")
 
 
+_NO_ROUTE = ("Not Found", "Method Not Allowed")  # Starlette's words when no route matches
+
+
+def _is_tf_serving(path: str) -> bool:
+    return path.lower().startswith("/v1/")  # TF Serving's server hands it all such paths
+
+
 def body_for(path: str, message: str) -> dict[str, Any]:
     """The error body a client of `path` reads: its protocol's, else the native one."""
     return {"error": message} if is_protocol(path) else error_body(message)
@@ -169,8 +176,11 @@ def render(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
     if isinstance(exc, ServiceError):
         return JSONResponse(error_body(exc.message), exc.status)
     if isinstance(exc, HTTPException):
+        if exc.status_code in (404, 405) and _is_tf_serving(path) and exc.detail in _NO_ROUTE:
+            # TF Serving answers every path under /v1/ that none of its patterns match so
+            return JSONResponse({"error": f"Malformed request: {method} {short(path)}"}, 400)
         message = f"{str(exc.detail).lower()}: {method} {short(path)}"
-        # no such route of TF Serving or v2: in their body
+        # no such route of v2: in its body
         return JSONResponse(body_for(path, message), exc.status_code, headers=exc.headers)
     raise exc
 

@@ -512,9 +512,16 @@ def test_tf_serving_status_names_the_label_and_every_version(server):
 
 
 def test_unknown_routes_answer_in_their_protocols_error_body(server):
-    for path in ("/v1/models/sine/nothing/here", "/v2/nothing", "/v2/models/sine/nothing"):
+    for path in ("/v2/nothing", "/v2/models/sine/nothing"):
         response = server.http.get(path)
         assert response.status_code == 404 and set(response.json()) == {"error"}, path
+    # TF Serving answers every /v1/ path its patterns do not match 400, `Malformed request`
+    unmatched = [("GET", "/v1/models/sine/nothing/here"), ("GET", "/v1/nothing"),
+                 ("POST", "/v1/models/sine"), ("DELETE", "/v1/models/sine:predict")]  # fmt: skip
+    for method, path in unmatched:
+        response = server.http.request(method, path)
+        assert response.status_code == 400, (method, path)
+        assert response.json() == {"error": f"Malformed request: {method} {path}"}
     native = server.http.get("/nothing")
     assert native.status_code == 404 and set(native.json()) == {"error", "detail"}
 

@@ -255,13 +255,12 @@ def test_the_gates_refusals_answer_in_the_paths_error_body(server, path):
 def test_behind_a_root_path_unknown_protocol_routes_answer_in_their_body(models):
     app = create_app(Settings(models_dir=models, reload_interval_s=0, log_level="WARNING"))
     with TestClient(app, root_path="/lstm") as client:
-        for path in (
-            "/lstm/v2/nothing",
-            "/lstm/v2/models/sine/nothing",
-            "/lstm/v1/models/sine/x/y",
-        ):
+        for path in ("/lstm/v2/nothing", "/lstm/v2/models/sine/nothing"):
             response = client.get(path)
             assert response.status_code == 404 and set(response.json()) == {"error"}, path
+        tf_serving = client.get("/lstm/v1/models/sine/x/y")  # its path below the root path
+        assert tf_serving.status_code == 400
+        assert tf_serving.json() == {"error": "Malformed request: GET /v1/models/sine/x/y"}
         native = client.get("/lstm/nothing")
         assert native.status_code == 404 and set(native.json()) == {"error", "detail"}
         refused = client.post("/lstm/v2/models/sine/infer", content=b"{}",
