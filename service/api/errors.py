@@ -102,7 +102,7 @@ _NO_ROUTE = ("Not Found", "Method Not Allowed")  # Starlette's words when no rou
 
 
 def _is_tf_serving(path: str) -> bool:
-    return path.lower().startswith("/v1/")  # TF Serving's server hands it all such paths
+    return path.startswith("/v1/")  # TF Serving's server hands it all such paths
 
 
 def body_for(path: str, message: str) -> dict[str, Any]:
