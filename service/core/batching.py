@@ -17,6 +17,13 @@ running requests finish on the version they started with, the next ones use the 
 The batcher is attached to each version when it loads (service.core.registry), one per
 model name, so a new version keeps its name's queue and worker.
 
+A gRPC call runs its model call at once, in loop mode, when nothing waits for one in its
+turn (`alone`, set by service.grpc.gate): grpc.aio hands the server one call at a time, each
+a turn or more after the one before, so no other request can join it at the end of the turn
+(1.01 windows a model call under load, docs/performance.md), and waiting for that end only
+cost the hand-over through a future and one more turn of the loop. A request already waiting
+in the turn is joined instead.
+
 `lstm_model_queue_depth` reads `peak()`: the most requests that waited at once for a model
 call since the previous scrape. In the loop mode a queue only exists within one turn of the
 loop (a scrape never sees one), so a current length would always read 0 there; the peak moves
@@ -24,6 +31,7 @@ in both modes.
 """
 
 import asyncio
+import contextvars
 import logging
 import queue
 import threading
@@ -38,6 +46,11 @@ from service.core import metrics
 from service.core.errors import Overloaded
 
 log = logging.getLogger(__name__)
+
+# True while serving a request that no other can join in its turn of the event loop: a gRPC
+# call (grpc.aio hands the server one call at a time; set by service.grpc.gate). Loop mode
+# runs its model call at once when nothing is waiting in the turn.
+alone: contextvars.ContextVar[bool] = contextvars.ContextVar("alone", default=False)
 
 Serve = Callable[[np.ndarray], dict[str, np.ndarray]]  # one version's graph, in the worker
 
@@ -75,6 +88,7 @@ class Batcher:
     ) -> None:
         self.name, self.max_windows, self.max_wait_s = name, options.max_windows, options.max_wait_s
         self.in_loop = options.worker == "loop"
+        self.observed = metrics.Inference(name)
         self.clock = clock
         self.most_waiting = 0  # the peak since the last scrape (`peak()`)
         self.queue: queue.Queue = queue.Queue(maxsize=options.queue_size)
@@ -100,6 +114,9 @@ class Batcher:
         return await item.future
 
     async def _submit_in_loop(self, serve: Serve, batch: np.ndarray) -> dict[str, np.ndarray]:
+        if alone.get() and not self.pending:  # nothing will join it in this turn: run it now
+            self.most_waiting = max(self.most_waiting, 1)
+            return self.model_call(serve, batch)
         if len(self.pending) >= self.queue.maxsize:
             raise Overloaded(self.name)
         loop = asyncio.get_running_loop()
@@ -208,9 +225,7 @@ class Batcher:
         """One model call for all items: each future's own rows, or the error for all."""
         try:
             batch = items[0].batch if len(items) == 1 else np.concatenate([i.batch for i in items])
-            started = time.perf_counter()
-            output = items[0].serve(batch)
-            metrics.observe_inference(self.name, len(batch), time.perf_counter() - started)
+            output = self.model_call(items[0].serve, batch)
         except Exception as exc:  # the callers see the error, the worker keeps serving
             results = [(item.future, None, exc) for item in items]
         else:
@@ -221,6 +236,13 @@ class Batcher:
                 results.append((item.future, rows, None))
                 start = end
         return results
+
+    def model_call(self, serve: Serve, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """One model call, timed and counted."""
+        started = time.perf_counter()
+        output = serve(batch)
+        self.observed.observe(len(batch), time.perf_counter() - started)
+        return output
 
 
 def _resolve_all(results: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:

@@ -117,10 +117,16 @@ def _gauge(name: str, doc: str, versions: dict[str, Any]) -> GaugeMetricFamily:
     return family
 
 
-def observe_inference(model: str, batch_size: int, seconds: float) -> None:
-    """Record one model call (in the batcher's worker)."""
-    INFERENCE_LATENCY.labels(model).observe(seconds)
-    BATCH_SIZE.labels(model).observe(batch_size)
+class Inference:
+    """One model name's call metrics, its label children looked up once."""
+
+    def __init__(self, model: str) -> None:
+        self.latency, self.batch_size = INFERENCE_LATENCY.labels(model), BATCH_SIZE.labels(model)
+
+    def observe(self, batch_size: int, seconds: float) -> None:
+        """Record one model call."""
+        self.latency.observe(seconds)
+        self.batch_size.observe(batch_size)
 
 
 def app_registry(state: Callable[[], tuple[dict, dict, dict]]) -> CollectorRegistry:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 
+from service.core.batching import alone
 from service.core.errors import ServiceError, Unauthenticated
 from service.core.metrics import GRPC_LATENCY, GRPC_REQUESTS
 from service.grpc.errors import status_of
@@ -62,6 +63,7 @@ def gated(method: str, behavior: Behavior, key: bytes | None) -> Behavior:
 
     async def call(request, context: grpc.aio.ServicerContext):
         start = time.perf_counter()
+        alone.set(True)  # grpc.aio hands calls over one at a time: none shares its turn
         try:
             if key is not None and not authorized(context.invocation_metadata(), key):
                 raise Unauthenticated("missing or wrong API key: send authorization: Bearer <key>")
