@@ -18,11 +18,13 @@ The batcher is attached to each version when it loads (service.core.registry), o
 model name, so a new version keeps its name's queue and worker.
 
 A gRPC call runs its model call at once, in loop mode, when nothing waits for one in its
-turn (`alone`, set by service.grpc.gate): grpc.aio hands the server one call at a time, each
-a turn or more after the one before, so no other request can join it at the end of the turn
-(1.01 windows a model call under load, docs/performance.md), and waiting for that end only
-cost the hand-over through a future and one more turn of the loop. A request already waiting
-in the turn is joined instead.
+turn and the model's last call took under CHEAP_S (`alone`, set by service.grpc.gate).
+grpc.aio hands the server one call at a time, a turn or more after the one before, so with
+a fast model nothing joins it at the end of the turn (1.01 windows a model call under load,
+docs/performance.md) and waiting for that end only cost a future and one more turn of the
+loop. While a model call takes milliseconds, grpc's calls pile up behind it and do share the
+next turn's call, so a slow model's calls keep waiting for the turn's end. A request already
+waiting in the turn is joined.
 
 `lstm_model_queue_depth` reads `peak()`: the most requests that waited at once for a model
 call since the previous scrape. In the loop mode a queue only exists within one turn of the
@@ -77,6 +79,7 @@ class Options:
 
 
 DEFAULTS = Options()
+CHEAP_S = 0.0005  # a gRPC call alone runs its model call at once if the last one took less
 _STOP = object()
 
 
@@ -89,6 +92,7 @@ class Batcher:
         self.name, self.max_windows, self.max_wait_s = name, options.max_windows, options.max_wait_s
         self.in_loop = options.worker == "loop"
         self.observed = metrics.Inference(name)
+        self.last_call_s = 0.0  # how long the last model call took (`_submit_in_loop`)
         self.clock = clock
         self.most_waiting = 0  # the peak since the last scrape (`peak()`)
         self.queue: queue.Queue = queue.Queue(maxsize=options.queue_size)
@@ -114,8 +118,8 @@ class Batcher:
         return await item.future
 
     async def _submit_in_loop(self, serve: Serve, batch: np.ndarray) -> dict[str, np.ndarray]:
-        if alone.get() and not self.pending:  # nothing will join it in this turn: run it now
-            self.most_waiting = max(self.most_waiting, 1)
+        if alone.get() and not self.pending and self.last_call_s < CHEAP_S:
+            self.most_waiting = max(self.most_waiting, 1)  # cheap, and alone: run it now
             return self.model_call(serve, batch)
         if len(self.pending) >= self.queue.maxsize:
             raise Overloaded(self.name)
@@ -241,7 +245,8 @@ class Batcher:
         """One model call, timed and counted."""
         started = time.perf_counter()
         output = serve(batch)
-        self.observed.observe(len(batch), time.perf_counter() - started)
+        self.last_call_s = time.perf_counter() - started
+        self.observed.observe(len(batch), self.last_call_s)
         return output
 
 

@@ -63,7 +63,7 @@ def gated(method: str, behavior: Behavior, key: bytes | None) -> Behavior:
 
     async def call(request, context: grpc.aio.ServicerContext):
         start = time.perf_counter()
-        alone.set(True)  # grpc.aio hands calls over one at a time: none shares its turn
+        token = alone.set(True)  # grpc.aio hands calls over one at a time (batching)
         try:
             if key is not None and not authorized(context.invocation_metadata(), key):
                 raise Unauthenticated("missing or wrong API key: send authorization: Bearer <key>")
@@ -81,6 +81,8 @@ def gated(method: str, behavior: Behavior, key: bytes | None) -> Behavior:
         else:
             count(grpc.StatusCode.OK, start)
             return response
+        finally:
+            alone.reset(token)
         count(code, start)
         await context.abort(code, details)
 

@@ -7,7 +7,7 @@ import contextvars
 import numpy as np
 import pytest
 
-from service.core.batching import Batcher, Options, alone
+from service.core.batching import CHEAP_S, Batcher, Options, alone
 from service.core.metrics import REGISTRY
 from service.grpc.gate import gated
 from tests.service.test_batching import windows
@@ -76,7 +76,7 @@ def test_a_call_alone_joins_what_already_waits_in_its_turn():
     np.testing.assert_array_equal(answer["y"], windows(100, 2) * 2)
 
 
-def test_a_call_alone_that_fails_raises_and_is_counted():
+def test_a_call_alone_that_fails_raises_and_only_calls_that_answered_are_counted():
     calls, serve = recording()
     batcher = Batcher("counted-alone", Options(worker="loop"))
     bad = np.full((1, 20, 1), np.nan, dtype=np.float32)
@@ -95,6 +95,21 @@ def test_a_call_alone_that_fails_raises_and_is_counted():
     after = REGISTRY.get_sample_value("lstm_model_batch_size_count", {"model": "counted-alone"})
     assert after == before + 1 and calls == [1, 1]
     assert batcher.peak() == 1
+
+
+def test_a_call_alone_waits_for_the_turn_while_the_model_is_slow():
+    calls, serve = recording()
+    batcher = Batcher("fake", Options(worker="loop"))
+
+    async def main():
+        first = first_step(*submitted(batcher, serve, windows(0, 1), is_alone=True))
+        batcher.last_call_s = CHEAP_S * 10  # as if that call had taken 5 ms
+        waited = first_step(*submitted(batcher, serve, windows(0, 1), is_alone=True))
+        return first, waited, list(calls)
+
+    first, waited, called = asyncio.run(main())
+    assert first is not None and waited is None  # the second waits: others may join it
+    assert called == [1]  # only the first had run when the second suspended
 
 
 def test_worker_mode_hands_a_call_alone_to_its_thread():
@@ -120,7 +135,7 @@ def test_the_gate_marks_each_grpc_call_alone():
 
     async def main():
         call = gated("x.Y/Z", behavior, None)
-        return await call("request", None)
+        answer = await call("request", None)
+        return answer, alone.get()  # the same task, after the call
 
-    assert asyncio.run(main()) == "request" and seen == [True]
-    assert alone.get() is False  # outside a gRPC call
+    assert asyncio.run(main()) == ("request", False) and seen == [True]
