@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from service.core.errors import ECHO, InputError, Overloaded, ServiceError, format_loc
 from service.core.errors import short as echo
+from service.protocols import tfserving
 from service.protocols.errors import kind_of
 
 log = logging.getLogger(__name__)
@@ -177,8 +178,8 @@ def render(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
         return JSONResponse(error_body(exc.message), exc.status)
     if isinstance(exc, HTTPException):
         if exc.status_code in (404, 405) and _is_tf_serving(path) and exc.detail in _NO_ROUTE:
-            # TF Serving answers every path under /v1/ that none of its patterns match so
-            return JSONResponse({"error": f"Malformed request: {method} {short(path)}"}, 400)
+            malformed = tfserving.malformed(method, path)  # TF Serving's answer to such a path
+            return JSONResponse({"error": malformed.message}, malformed.status)
         message = f"{str(exc.detail).lower()}: {method} {short(path)}"
         # no such route of v2: in its body
         return JSONResponse(body_for(path, message), exc.status_code, headers=exc.headers)

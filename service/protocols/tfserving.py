@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from service.core import inputs
-from service.core.errors import InputError, ModelNotFound, ServiceError
+from service.core.errors import InputError, ModelNotFound, ServiceError, short
 from service.protocols import warnings
 from service.protocols.errors import BadRequest
 
@@ -52,6 +52,12 @@ def model_of(
 def check_signature(model: Model, name: str | None) -> None:
     if name not in (None, "", model.spec.signature_name):
         raise BadRequest(f'Serving signature name: "{name}" not found in signature def')
+
+
+def malformed(method: str, path: str) -> BadRequest:
+    """TF Serving's answer to a path under /v1/ that none of its URL patterns match, or a
+    method they do not take, in its words (`path` below the root path)."""
+    return BadRequest(f"Malformed request: {method} {short(path)}")
 
 
 def unsupported(method: str) -> BadRequest:

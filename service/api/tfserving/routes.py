@@ -25,7 +25,6 @@ from service.api.errors import (
     error_only_responses,
     route_class,
     route_path,
-    short,
 )
 from service.api.openapi import json_body
 from service.api.tfserving.schemas import TFError, TFModelMetadata, TFModelStatus, TFPredictRequest
@@ -58,8 +57,7 @@ def _version(request: Request, version: str) -> int:
 
 
 def _malformed(request: Request) -> BadRequest:
-    """TF Serving's answer to a path none of its URL patterns matches, in its words."""
-    return BadRequest(f"Malformed request: {request.method} {short(route_path(request.scope))}")
+    return tfserving.malformed(request.method, route_path(request.scope))
 
 
 Version = Annotated[int, Depends(_version)]
