@@ -5,6 +5,7 @@ import asyncio
 import math
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 from bench import grpc_floor, h2load
@@ -53,3 +54,34 @@ def test_windows_per_call_reads_the_models_histogram():
     assert grpc_floor.windows_per_call(METRICS) == 2.5
     assert grpc_floor.windows_per_call(METRICS, "sine") == 100.0
     assert math.isnan(grpc_floor.windows_per_call(METRICS, "classify"))
+
+
+def test_the_rest_floor_answers_every_request_with_the_file_it_names(monkeypatch, tmp_path):
+    answer = tmp_path / "answer.json"
+    answer.write_bytes(b'{"next_close": 2735.64}')
+    monkeypatch.setenv("REST_FLOOR_ANSWER", str(answer))
+    app = grpc_floor.rest_floor_app()
+
+    async def run():
+        events = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+        sent = []
+
+        async def receive():
+            return next(events)
+
+        async def send(message):
+            sent.append(message["type"])
+
+        await app({"type": "lifespan"}, receive, send)  # returns once shut down
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://floor") as client:
+            posted = await client.post("/predict/stock", content=b'{"rows": []}' * 1000)
+            ready = await client.get("/health/ready")
+        return sent, posted, ready
+
+    sent, posted, ready = asyncio.run(run())
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    for response in (posted, ready):
+        assert response.status_code == 200
+        assert response.content == answer.read_bytes()
+        assert response.headers["content-length"] == str(len(answer.read_bytes()))
