@@ -16,7 +16,8 @@ taking turns for `--rounds` rounds so they share the machine's conditions:
 
 Prints each run, then the median of each server's req/s, its ratio to `rest`, and the time a
 call of `rest` and of `grpc` takes above its transport's floor (1/rate - 1/floor: the
-service's own work, while one thread serves at full load).
+service's own work, while the event loop's thread is the bottleneck). The windows a model call
+and a model call's mean time are read from each service's `/metrics` after the rounds.
 """
 
 import argparse
@@ -95,12 +96,12 @@ def metrics_of(url: str) -> str:
         return response.read().decode()
 
 
-def windows_per_call(metrics: str, model: str = "stock") -> float:
-    """Windows over model calls of `model` so far, from the text of `/metrics`."""
+def mean_of(metrics: str, histogram: str, model: str = "stock") -> float:
+    """A histogram's mean for `model` so far (its sum over its count), from `/metrics`."""
     found = {}
     for line in metrics.splitlines():
         for part in ("sum", "count"):
-            if line.startswith(f'lstm_model_batch_size_{part}{{model="{model}"}} '):
+            if line.startswith(f'{histogram}_{part}{{model="{model}"}} '):
                 found[part] = float(line.split()[-1])
     return found["sum"] / found["count"] if found.get("count") else float("nan")
 
@@ -144,7 +145,7 @@ def main() -> None:
                 print(f"round {round_}  {name:22s} {r['rps']:7,.0f} req/s  "
                       f"p99 {r['p99_ms']:6.1f} ms", flush=True)  # fmt: skip
         batched = (n for n in servers if "floor" not in n)
-        per_call = {n: windows_per_call(metrics_of(servers[n].url)) for n in batched}
+        per_call = {n: metrics_of(servers[n].url) for n in batched}
     finally:
         for s in servers.values():
             s.stop()
@@ -152,7 +153,11 @@ def main() -> None:
     median = {name: statistics.median(found) for name, found in rates.items()}
     print(f"\nmedian of {args.rounds} rounds of {args.seconds:g} s at {STREAMS} in flight:")
     for name, rate in median.items():
-        calls = f"{per_call[name]:.2f} windows a model call" if name in per_call else ""
+        calls = ""
+        if name in per_call:
+            windows = mean_of(per_call[name], "lstm_model_batch_size")
+            seconds = mean_of(per_call[name], "lstm_model_inference_seconds")
+            calls = f"{windows:.2f} windows a model call of {seconds * 1e6:.0f} us"
         print(f"  {name:22s} {rate:7,.0f} req/s  {rate / median['rest']:5.2f} x rest  {calls}")
     print("\nus a call above its transport's floor (1/rate - 1/floor):")
     for name in ("rest", "grpc"):

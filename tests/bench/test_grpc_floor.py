@@ -1,5 +1,5 @@
-"""bench/grpc_floor.py: the floor server replays its first answer, and windows per model
-call are read from /metrics."""
+"""bench/grpc_floor.py: the floor servers replay an answer, and the model calls' means are
+read from /metrics."""
 
 import asyncio
 import math
@@ -47,13 +47,17 @@ lstm_model_batch_size_count{model="sine"} 5.0
 lstm_model_batch_size_sum{model="sine"} 500.0
 lstm_model_batch_size_count{model="stock"} 40.0
 lstm_model_batch_size_sum{model="stock"} 100.0
+lstm_model_inference_seconds_count{model="stock"} 40.0
+lstm_model_inference_seconds_sum{model="stock"} 0.004
 """
 
 
-def test_windows_per_call_reads_the_models_histogram():
-    assert grpc_floor.windows_per_call(METRICS) == 2.5
-    assert grpc_floor.windows_per_call(METRICS, "sine") == 100.0
-    assert math.isnan(grpc_floor.windows_per_call(METRICS, "classify"))
+def test_mean_of_reads_one_models_histogram():
+    assert grpc_floor.mean_of(METRICS, "lstm_model_batch_size") == 2.5
+    assert grpc_floor.mean_of(METRICS, "lstm_model_batch_size", "sine") == 100.0
+    assert math.isclose(grpc_floor.mean_of(METRICS, "lstm_model_inference_seconds"), 1e-4)
+    assert math.isnan(grpc_floor.mean_of(METRICS, "lstm_model_batch_size", "classify"))
+    assert math.isnan(grpc_floor.mean_of(METRICS, "lstm_model_inference_seconds", "sine"))
 
 
 def test_the_rest_floor_answers_every_request_with_the_file_it_names(monkeypatch, tmp_path):
