@@ -114,6 +114,7 @@ class Server:
         self.env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
         # the server's log, as long as the server runs (its tail is shown if it fails)
         self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-", suffix=".log")  # noqa: SIM115
+        self.process: subprocess.Popen | None = None  # until start()
 
     def start(self, timeout_s: float = 120) -> float:
         """Start the process; returns the seconds from spawning it to /health/ready = 200."""
@@ -137,6 +138,11 @@ class Server:
         raise TimeoutError(f"{self.app} not ready after {timeout_s} s")
 
     def stop(self) -> None:
+        """End the process if it was started (a run that failed before starting it stops
+        every server it made, so the first error is the one shown)."""
+        if self.process is None:
+            self.log.close()
+            return
         self.process.terminate()
         try:
             self.process.wait(15)

@@ -32,6 +32,12 @@ def test_rss_is_read_in_bytes():
     )  # KiB read as bytes: 1024x too small
 
 
+def test_a_server_never_started_stops_without_error():
+    server = harness.Server("bench.bare:app")
+    server.stop()  # as a run's cleanup does after an earlier server failed to start
+    assert server.log.closed
+
+
 def test_the_run_records_the_commit_and_whether_the_tree_is_dirty():
     found = source()
     if found["commit"] is None:
