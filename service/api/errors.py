@@ -173,13 +173,13 @@ def render(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
         return JSONResponse(error_body(_message([item]), [item]), 422)
     if isinstance(exc, Overloaded):
         headers = {"Retry-After": str(exc.retry_after)}
-        return JSONResponse(error_body(exc.message), exc.status, headers=headers)
+        return JSONResponse(error_body(exc.message), kind_of(exc).native, headers=headers)
     if isinstance(exc, ServiceError):
-        return JSONResponse(error_body(exc.message), exc.status)
+        return JSONResponse(error_body(exc.message), kind_of(exc).native)
     if isinstance(exc, HTTPException):
         if exc.status_code in (404, 405) and _is_tf_serving(path) and exc.detail in _NO_ROUTE:
             malformed = tfserving.malformed(method, path)  # TF Serving's answer to such a path
-            return JSONResponse({"error": malformed.message}, malformed.status)
+            return JSONResponse({"error": malformed.message}, kind_of(malformed).http)
         message = f"{str(exc.detail).lower()}: {method} {short(path)}"
         # no such route of v2: in its body
         return JSONResponse(body_for(path, message), exc.status_code, headers=exc.headers)

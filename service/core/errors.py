@@ -1,6 +1,8 @@
-"""Every error the core raises carries its HTTP status and a protocol-neutral code.
+"""Every error the core raises carries a protocol-neutral code: its kind.
 
-Each protocol renders them with one function of its own (service.api.*.errors, service.grpc).
+The one table of statuses (service.protocols.errors.KINDS) turns a kind into an HTTP status
+and a gRPC code; each protocol renders the error with one function of its own
+(service.api.*.errors, service.grpc).
 """
 
 from typing import Any, ClassVar
@@ -17,9 +19,9 @@ def short(value: Any) -> str:
 
 
 class ServiceError(Exception):
-    """Base of every expected error: `status` for HTTP, `code` for the other protocols."""
+    """Base of every expected error: `code` names its kind, which the one table of statuses
+    (service.protocols.errors.KINDS) turns into each transport's status."""
 
-    status: ClassVar[int] = 500
     code: ClassVar[str] = "internal"
 
     def __init__(self, message: str) -> None:
@@ -30,7 +32,7 @@ class ServiceError(Exception):
 class InputError(ServiceError):
     """A request that breaks a rule of the model serving it; `loc` is relative to the input."""
 
-    status, code = 422, "invalid_argument"
+    code = "invalid_argument"
 
     def __init__(self, loc: Loc, msg: str) -> None:
         super().__init__(f"{format_loc(loc)}: {msg}")
@@ -48,7 +50,7 @@ class ModelError(ServiceError):
 
 
 class ModelNotFound(ModelError):
-    status, code = 404, "not_found"
+    code = "not_found"
     template = "model '{name}' not found"
 
 
@@ -59,19 +61,19 @@ class VersionNotFound(ModelNotFound):
 
 
 class ModelUnavailable(ModelError):
-    status, code = 503, "unavailable"
+    code = "unavailable"
     template = "model '{name}' is not available: no loadable version was found"
 
 
 class NotReady(ServiceError):
-    status, code = 503, "unavailable"
+    code = "unavailable"
 
     def __init__(self) -> None:
         super().__init__("the service is not ready: models are not loaded yet")
 
 
 class Overloaded(ServiceError):
-    status, code = 429, "resource_exhausted"
+    code = "resource_exhausted"
 
     def __init__(self, name: str, retry_after: int = 1) -> None:
         super().__init__(f"model '{name}' is overloaded: its request queue is full; retry later")
@@ -79,4 +81,4 @@ class Overloaded(ServiceError):
 
 
 class Unauthenticated(ServiceError):
-    status, code = 401, "unauthenticated"
+    code = "unauthenticated"

@@ -33,13 +33,13 @@ KINDS: dict[str, Kind] = {
 class BadRequest(ServiceError):
     """A message that breaks a rule of the protocol itself (a missing input, a wrong dtype)."""
 
-    status, code = 400, "invalid_argument"
+    code = "invalid_argument"
 
 
 class Unimplemented(ServiceError):
     """A method of the protocol that this service does not offer."""
 
-    status, code = 501, "unimplemented"
+    code = "unimplemented"
 
 
 def kind_of(exc: ServiceError) -> Kind:

@@ -31,7 +31,7 @@ MAX_IN_METADATA = 16  # gRPC metadata is small (8 KiB by default): the first 16 
 class ServableNotFound(ServiceError):
     """TF Serving's NOT_FOUND, in its words."""
 
-    status, code = 404, "not_found"
+    code = "not_found"
 
 
 def model_of(

@@ -7,8 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from service.api.errors import render
+from service.core import errors as core_errors
 from service.examples import SINE_X, STOCK_ROWS
 from service.main import create_app
+from service.protocols import errors as protocol_errors
+from service.protocols import tfserving
 from service.settings import Settings
 from tests.service.checks import assert_error
 from tests.service.conftest import client_for
@@ -116,3 +120,37 @@ def test_routes_before_startup_answer_503():
 def test_app_import_loads_nothing():
     app = create_app(Settings(models_dir="/nonexistent"))  # must not raise: loading is lazy
     assert app.title
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_error_kind_is_in_the_one_table():
+    classes = list(_subclasses(core_errors.ServiceError))
+    assert len(classes) >= 9  # core's, the protocols' and TF Serving's are all loaded
+    found = {cls.__name__: cls.code for cls in classes if cls.code not in protocol_errors.KINDS}
+    assert found == {}
+    assert not [cls.__name__ for cls in classes if "status" in vars(cls)]  # the table's alone
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        core_errors.InputError(("x",), "must be positive"),
+        core_errors.ModelNotFound("stock"),
+        core_errors.VersionNotFound("stock", 9),
+        core_errors.ModelUnavailable("stock"),
+        core_errors.NotReady(),
+        core_errors.Overloaded("stock"),
+        core_errors.Unauthenticated("no key"),
+        protocol_errors.BadRequest("a protocol rule"),
+        protocol_errors.Unimplemented("no such method"),
+        tfserving.ServableNotFound("no servable"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_the_native_answer_to_each_error_is_the_tables(exc):
+    assert render(exc).status_code == protocol_errors.kind_of(exc).native
