@@ -164,3 +164,17 @@ def test_grace_period_outlasts_the_shutdown_delay_and_the_drain():
     assert delay > 0
     grpc = pytest.importorskip("service.grpc.server")  # its calls in flight, after HTTP's
     assert pod["terminationGracePeriodSeconds"] > delay + server.GRACE_S + grpc.GRACE_S
+
+
+def test_the_package_the_images_and_the_protocols_share_one_version():
+    import tomllib
+
+    from service import VERSION
+
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "service.VERSION"}
+    images = [c["image"] for docs in (BASE, WITH_VOLUME) for c in containers(docs)]
+    runtime = yaml.safe_load((DEPLOY / "kserve" / "servingruntime.yaml").read_text())
+    images += [c["image"] for c in runtime["spec"]["containers"]]
+    assert images and {image.rpartition(":")[2] for image in images} == {VERSION}
