@@ -129,7 +129,7 @@ class Case:
     parameters: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, dict] = field(default_factory=dict)  # output name -> its parameters
     cells: dict[str, str] = field(default_factory=dict)  # column -> ok or an error kind
-    kind: str = "infer"  # infer, metadata, ready, config, corrupt, server
+    kind: str = "infer"  # infer, metadata, ready, config, corrupt, server, server ready
     compression: str = ""  # the request body's coding: gzip or deflate, as each client sends it
 
 
@@ -176,6 +176,8 @@ CASES = [
          cells=every(OK, V2, kserve="rest")),
     Case("parameter interval_level, other level", parameters={"interval_level": 0.5},
          cells=every("invalid_argument", V2, kserve="rest")),
+    Case("parameter interval_level, int64", parameters={"interval_level": 1},
+         cells=every("invalid_argument", V2)),
     Case("parameter interval_level, string", parameters={"interval_level": "0.9"},
          cells=every("invalid_argument", V2)),
     Case("parameter unknown, bool", parameters={"trace": True}, cells=every(OK, V2)),
@@ -186,6 +188,7 @@ CASES = [
     Case("classify or regress on a predict signature", kind="classify",
          cells=every("invalid_argument", TF)),
     Case("server metadata", kind="server", cells=every(OK, V2)),
+    Case("server live and ready", kind="server ready", cells=every(OK, V2)),
     Case("model metadata", kind="metadata", cells=every(OK)),
     Case("model metadata, unknown model", "nope", kind="metadata", cells=every("not_found")),
     Case("model config", kind="config", cells=every(OK, V2)),
@@ -242,6 +245,8 @@ def _v2_call(server, client, module, case: Case, column: str) -> Any:
         meta = client.get_server_metadata()
         return meta if column == "v2 REST" else {"name": meta.name, "version": meta.version,
                                                  "extensions": list(meta.extensions)}  # fmt: skip
+    if case.kind == "server ready":
+        return {"live": client.is_server_live(), "ready": client.is_server_ready()}
     if case.kind == "metadata":
         meta = client.get_model_metadata(case.model, case.version)
         return _v2_metadata(meta, column)
@@ -464,7 +469,7 @@ def test_every_transport_answers_the_case_alike(server, case):
     kinds = {column: kind for column, (kind, _) in results.items()}
     assert kinds == case.cells, {c: str(r[1])[:200] for c, r in results.items()}
     answers = [(c, value) for c, (kind, value) in results.items() if kind == OK]
-    if case.kind in ("infer", "server", "metadata", "config") and len(answers) > 1:
+    if case.kind in ("infer", "server", "server ready", "metadata", "config") and len(answers) > 1:
         _, first = answers[0]
         by_protocol: dict[str, Any] = {}
         for column, value in answers:
