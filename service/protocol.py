@@ -3,7 +3,8 @@
 uvicorn buffers a URL or header of any size, waits forever for headers and for a body,
 answers its own errors in plain text, holds a refusal decided mid-body until a response
 that never comes, and on shutdown closes connections whose request it has not read yet.
-This subclass answers, in the service's JSON error body with `Connection: close`, at once
+This subclass answers, in the JSON error body the request's path calls for (TF Serving's and
+v2's `{"error"}` under /v1 and /v2, the native one elsewhere) with `Connection: close`, at once
 whatever phase the request is in: 414 for a request target over MAX_URL_BYTES and 431 for
 header lines over MAX_HEADER_BYTES, as soon as the limit is passed; 408 when a request's
 headers are not complete HEADER_TIMEOUT_S after it began, or when its body stalls for
@@ -38,6 +39,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.core.lifecycle import Lifecycle
+from service.protocols.errors import is_protocol
 
 # While a request head is incomplete the parser gets at most SLICE bytes at a time and the
 # limits are checked in between: httptools joins a header's pieces itself, so this is what
@@ -46,6 +48,7 @@ SLICE = 4096
 LINGER_S = 2.0  # after a server answer: drop the client's remaining upload this long
 REQUEST_LINE_SLACK = 64  # method, spaces, "HTTP/1.1", line ends: not header bytes
 SIZE_LINE = 128  # bytes read back for a chunk's size line (hex size and short extensions)
+TARGET = 5  # bytes of the request target kept to pick the error body: "/v1/x", "/v2?"
 
 log = logging.getLogger("service.server")
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -71,9 +74,13 @@ class Refused(Exception):
         self.status, self.message, self.headers = status, message, headers
 
 
-def error_response(status: int, message: str, headers: list[tuple[bytes, bytes]]) -> bytes:
-    """A complete response with the service's error body, closing the connection."""
-    body = json.dumps({"error": message, "detail": []}).encode()
+def error_response(
+    status: int, message: str, headers: list[tuple[bytes, bytes]], path: str = ""
+) -> bytes:
+    """A complete response with the error body a client of `path` reads (TF Serving's and
+    v2's `{"error"}` under /v1 and /v2, the native one elsewhere), closing the connection."""
+    found = {"error": message} if is_protocol(path) else {"error": message, "detail": []}
+    body = json.dumps(found).encode()
     fields = [
         *headers,
         (b"content-type", b"application/json"),
@@ -104,6 +111,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.refused = False  # answered by the server: later input is dropped
         self.deferred: Refused | None = None  # waits for the response in progress
         self.linger: TimerHandle | None = None
+        self.target = b""  # the request target's first bytes: enough to pick the error body
 
     # -- connection --------------------------------------------------------------------
 
@@ -171,10 +179,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.head_started, self.chunked = True, False
+        self.head_started, self.chunked, self.target = True, False, b""
         self.url_bytes = self.header_bytes = self.head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
+        if len(self.target) < TARGET:
+            self.target += url[: TARGET - len(self.target)]
         self.url_bytes += len(url)
         if self.url_bytes > self.limits.max_url_bytes:
             limit = self.limits.max_url_bytes
@@ -311,7 +321,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         headers = [*self.server_state.default_headers, *refusal.headers]
-        self.transport.write(error_response(refusal.status, refusal.message, headers))
+        path = self.target.split(b"?", 1)[0].decode("latin-1")
+        self.transport.write(error_response(refusal.status, refusal.message, headers, path))
         self.lingering_close()
 
     def lingering_close(self) -> None:

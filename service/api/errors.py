@@ -20,11 +20,10 @@ from starlette.exceptions import HTTPException
 from service.core.errors import ECHO, InputError, Overloaded, ServiceError, format_loc
 from service.core.errors import short as echo
 from service.protocols import tfserving
-from service.protocols.errors import kind_of
+from service.protocols.errors import is_protocol, kind_of
 
 log = logging.getLogger(__name__)
 
-PROTOCOL_PATHS = ("/v1/", "/v2/")  # TF Serving's and v2's: their clients read `{"error"}`
 _UNION_TAGS = {"window", "windows"}  # tags of the single/nested union: not part of the path
 
 # pydantic error type -> message template, filled from the error's `ctx`
@@ -91,12 +90,6 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def error_body(message: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"error": message, "detail": detail or []}
-
-
-def is_protocol(path: str) -> bool:
-    """Under TF Serving's `/v1` or the Open Inference Protocol's `/v2` (a path below the root
-    path): their clients read `{"error": "..."}`."""
-    return path.startswith(PROTOCOL_PATHS) or path in ("/v1", "/v2")
 
 
 _NO_ROUTE = ("Not Found", "Method Not Allowed")  # Starlette's words when no route matches

@@ -42,6 +42,15 @@ class Unimplemented(ServiceError):
     code = "unimplemented"
 
 
+PROTOCOL_PATHS = ("/v1/", "/v2/")  # TF Serving's and v2's: their clients read `{"error"}`
+
+
+def is_protocol(path: str) -> bool:
+    """Under TF Serving's `/v1` or the Open Inference Protocol's `/v2` (a path below the root
+    path): their clients read `{"error": "..."}`, the native ones `{"error", "detail"}`."""
+    return path.startswith(PROTOCOL_PATHS) or path in ("/v1", "/v2")
+
+
 def kind_of(exc: ServiceError) -> Kind:
     """The statuses of an error (INTERNAL for a kind the table lacks)."""
     return KINDS.get(exc.code, KINDS["internal"])

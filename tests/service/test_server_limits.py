@@ -1,7 +1,8 @@
 """The HTTP server's own limits on a real `python -m service` (service/protocol.py).
 
-Every answer the server gives itself is the service's JSON error body with
-`Connection: close`. Only health routes are called: nothing here needs a prediction.
+Every answer the server gives itself is a JSON error body with `Connection: close`: the
+native one, or `{"error"}` alone under TF Serving's /v1 and the Open Inference Protocol's
+/v2. Nothing here reaches a model: the requests go to health routes or are refused first.
 """
 
 import socket
@@ -67,6 +68,25 @@ def test_url_at_the_limit_is_served(port):
         port, request("GET", path + "a" * (MAX_URL - len(path)), headers="Connection: close\r\n")
     )
     assert response.status == 200, response
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/v2/models/sine/infer", 431), ("/v1/models/sine:predict", 431), ("/v2", 431),
+     ("/v2/health/ready?q=" + "a" * 100_000, 414), ("/v1/models/sine?q=" + "a" * 100_000, 414)],
+)  # fmt: skip
+def test_the_servers_own_answers_under_v1_and_v2_are_in_their_protocols_body(port, path, status):
+    headers = "" if status == 414 else "".join(f"X-H{i}: {'v' * 90}\r\n" for i in range(200))
+    response = exchange(port, request("POST", path, headers=headers))
+    assert response.status == status, response
+    assert response.headers["connection"] == "close"
+    body = response.json()
+    assert set(body) == {"error"} and ("MAX_HEADER_BYTES" in body["error"] or status == 414)
+
+
+def test_a_path_that_only_starts_like_v2_gets_the_native_body(port):
+    headers = "".join(f"X-H{i}: {'v' * 90}\r\n" for i in range(200))
+    assert_server_error(exchange(port, request("GET", "/v2x/health", headers=headers)), 431)
 
 
 def test_many_small_headers_over_the_limit_are_431(port):
