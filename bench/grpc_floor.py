@@ -145,7 +145,7 @@ def main() -> None:
                 print(f"round {round_}  {name:22s} {r['rps']:7,.0f} req/s  "
                       f"p99 {r['p99_ms']:6.1f} ms", flush=True)  # fmt: skip
         batched = (n for n in servers if "floor" not in n)
-        per_call = {n: metrics_of(servers[n].url) for n in batched}
+        scraped = {n: metrics_of(servers[n].url) for n in batched}
     finally:
         for s in servers.values():
             s.stop()
@@ -154,9 +154,9 @@ def main() -> None:
     print(f"\nmedian of {args.rounds} rounds of {args.seconds:g} s at {STREAMS} in flight:")
     for name, rate in median.items():
         calls = ""
-        if name in per_call:
-            windows = mean_of(per_call[name], "lstm_model_batch_size")
-            seconds = mean_of(per_call[name], "lstm_model_inference_seconds")
+        if name in scraped:
+            windows = mean_of(scraped[name], "lstm_model_batch_size")
+            seconds = mean_of(scraped[name], "lstm_model_inference_seconds")
             calls = f"{windows:.2f} windows a model call of {seconds * 1e6:.0f} us"
         print(f"  {name:22s} {rate:7,.0f} req/s  {rate / median['rest']:5.2f} x rest  {calls}")
     print("\nus a call above its transport's floor (1/rate - 1/floor):")

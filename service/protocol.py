@@ -39,7 +39,7 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.core.lifecycle import Lifecycle
-from service.protocols.errors import is_protocol
+from service.protocols.errors import body_for
 
 # While a request head is incomplete the parser gets at most SLICE bytes at a time and the
 # limits are checked in between: httptools joins a header's pieces itself, so this is what
@@ -79,8 +79,7 @@ def error_response(
 ) -> bytes:
     """A complete response with the error body a client of `path` reads (TF Serving's and
     v2's `{"error"}` under /v1 and /v2, the native one elsewhere), closing the connection."""
-    found = {"error": message} if is_protocol(path) else {"error": message, "detail": []}
-    body = json.dumps(found).encode()
+    body = json.dumps(body_for(path, message)).encode()
     fields = [
         *headers,
         (b"content-type", b"application/json"),

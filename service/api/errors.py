@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from service.core.errors import ECHO, InputError, Overloaded, ServiceError, format_loc
 from service.core.errors import short as echo
 from service.protocols import tfserving
-from service.protocols.errors import is_protocol, kind_of
+from service.protocols.errors import body_for, error_body, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +88,11 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
-def error_body(message: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"error": message, "detail": detail or []}
-
-
 _NO_ROUTE = ("Not Found", "Method Not Allowed")  # Starlette's words when no route matches
 
 
 def _is_tf_serving(path: str) -> bool:
     return path.startswith("/v1/")  # TF Serving's server hands it all such paths
-
-
-def body_for(path: str, message: str) -> dict[str, Any]:
-    """The error body a client of `path` reads: its protocol's, else the native one."""
-    return {"error": message} if is_protocol(path) else error_body(message)
 
 
 def route_path(scope: Any) -> str:

@@ -7,6 +7,7 @@ the name into `grpc.StatusCode`; no gRPC import here).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from service.core.errors import ServiceError
 
@@ -49,6 +50,16 @@ def is_protocol(path: str) -> bool:
     """Under TF Serving's `/v1` or the Open Inference Protocol's `/v2` (a path below the root
     path): their clients read `{"error": "..."}`, the native ones `{"error", "detail"}`."""
     return path.startswith(PROTOCOL_PATHS) or path in ("/v1", "/v2")
+
+
+def error_body(message: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The native error body: the message and what broke where (pydantic's locations)."""
+    return {"error": message, "detail": detail or []}
+
+
+def body_for(path: str, message: str) -> dict[str, Any]:
+    """The error body a client of `path` reads: its protocol's, else the native one."""
+    return {"error": message} if is_protocol(path) else error_body(message)
 
 
 def kind_of(exc: ServiceError) -> Kind:
