@@ -33,6 +33,11 @@ from service.startup import NothingToServe
 log = logging.getLogger("service")
 
 
+def repository_of(settings: Settings) -> Repository:
+    """The models directory as the settings name it, with its version labels' file name."""
+    return Repository(settings.models_dir, settings.version_labels_file)
+
+
 def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
     """Every model, each run by the runtime the settings choose.
 
@@ -53,7 +58,7 @@ def build_registry(settings: Settings, load: Loader | None = None) -> Registry:
         settings.batch_worker,
     )
     load = load or partial(loader.load, options=options)
-    registry = Registry(Repository(settings.models_dir), load, batching)
+    registry = Registry(repository_of(settings), load, batching)
     registry.load_all()
     if not registry.models:
         where = settings.models_dir.resolve()
@@ -99,7 +104,7 @@ def create_app(
     )
     docs.install(app)
     errors.install(app)
-    openapi.install(app, settings.models_dir)
+    openapi.install(app, repository_of(settings))
     protocols = (tfserving.router, kserve.router, kserve_infer.router)
     for router in (predict.router, evaluate.router, models.router, *protocols):
         app.include_router(router)

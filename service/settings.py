@@ -5,9 +5,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from artifact.metadata import LABELS
 from service.core.batching import DEFAULTS as BATCHING
 
 # a proxy's path prefix: empty, or "/" then a segment that neither starts nor ends with "/"
@@ -23,6 +24,9 @@ class Settings(BaseSettings):
     )
 
     models_dir: Path = Path("models")  # MODELS_DIR: holds <name>/<int version>/ artifacts
+    # VERSION_LABELS_FILE: the file in each model's directory, beside its versions, naming
+    # TF Serving's version labels ({"stable": 4}); read again at each reload poll
+    version_labels_file: str = LABELS
     log_level: str = "INFO"  # LOG_LEVEL: level of the `service` loggers
     log_format: Literal["json", "text"] = "json"  # LOG_FORMAT: JSON lines, or text for people
     max_body_bytes: int = Field(1 << 20, gt=0)  # MAX_BODY_BYTES: larger bodies get 413
@@ -61,6 +65,16 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(60.0, gt=0)  # BODY_TIMEOUT_S: longest pause inside a body; 408
     max_connections: int = Field(1024, gt=0)  # MAX_CONNECTIONS: open at once; beyond, 503
     shutdown_delay_s: float = Field(0.0, ge=0)  # SHUTDOWN_DELAY_S: serve on after SIGTERM
+
+    @field_validator("version_labels_file")
+    @classmethod
+    def _a_file_name(cls, name: str) -> str:
+        """A file beside the versions: no path, not hidden (listing skips those), not digits."""
+        if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+            raise ValueError("must be a file name in the model's directory, without a path")
+        if name.startswith(".") or name.isdigit():
+            raise ValueError("must not start with '.' or be all digits (a version's name)")
+        return name
 
 
 @lru_cache

@@ -7,7 +7,6 @@ of FastAPI's decode-then-validate; `json_body(Model)` puts the model's schema ba
 route's OpenAPI entry, and `install` adds the schemas to the document's components.
 """
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -41,9 +40,9 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
-def install(app: FastAPI, models_dir: Path | None = None) -> None:
+def install(app: FastAPI, repository: Repository | None = None) -> None:
     """The document with the request bodies' schemas and the examples; a path's `version`
-    example is the newest version of its model under `models_dir`, when given."""
+    example is the newest version of its model in `repository`, when given."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -56,8 +55,8 @@ def install(app: FastAPI, models_dir: Path | None = None) -> None:
                     components.setdefault(sub, definition)
                 components[name] = found
             newest = {}
-            if models_dir is not None:
-                newest = {n: v[0] for n, v in Repository(models_dir).listing().items() if v}
+            if repository is not None:
+                newest = {n: v[0] for n, v in repository.listing().items() if v}
             add_examples(schema, newest)
         return app.openapi_schema
 

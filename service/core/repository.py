@@ -23,8 +23,8 @@ _VERSION = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
 class Repository:
     """Reads the models directory; every call lists afresh (run it off the event loop)."""
 
-    def __init__(self, models_dir: Path) -> None:
-        self.models_dir = models_dir
+    def __init__(self, models_dir: Path, labels_file: str = LABELS) -> None:
+        self.models_dir, self.labels_file = models_dir, labels_file
         self._reported: set[str] = set()
 
     def path(self, name: str, version: int) -> Path:
@@ -60,8 +60,8 @@ class Repository:
             return []
         found = []
         for entry in entries:
-            if entry.name.startswith(".") or entry.name == LABELS:  # "." e.g. an export being
-                continue  # written (training stages there); LABELS is read by labels()
+            if entry.name.startswith(".") or entry.name == self.labels_file:  # "." e.g. an
+                continue  # export being written (training stages there); labels() reads the other
             if not _VERSION.fullmatch(entry.name):
                 self._skip(entry, "a version is named by ASCII digits, without leading zeros")
             elif not _is_dir(entry):
@@ -73,9 +73,10 @@ class Repository:
         return sorted(found, reverse=True)
 
     def labels(self, name: str) -> dict[str, int]:
-        """The version labels of `name` (`<name>/labels.json`: `{"stable": 4, "canary": 5}`, TF
-        Serving's `version_labels`); none without the file, or when it is unreadable (logged)."""
-        path = self.models_dir / name / LABELS
+        """The version labels of `name` (`<name>/<labels_file>`, labels.json unless
+        VERSION_LABELS_FILE names another: `{"stable": 4, "canary": 5}`, TF Serving's
+        `version_labels`); none without the file, or when it is unreadable (logged)."""
+        path = self.models_dir / name / self.labels_file
         try:
             found = json.loads(path.read_bytes()[: 1 << 16])
         except FileNotFoundError:
