@@ -131,6 +131,8 @@ class Case:
     cells: dict[str, str] = field(default_factory=dict)  # column -> ok or an error kind
     kind: str = "infer"  # infer, metadata, ready, config, corrupt, server, server ready
     compression: str = ""  # the request body's coding: gzip or deflate, as each client sends it
+    signature: str = ""  # TF Serving's signature_name (REST body, gRPC ModelSpec)
+    output_filter: tuple[str, ...] = ()  # TF Serving gRPC's output_filter (REST has none)
 
 
 V2 = ("v2 REST", "v2 gRPC")
@@ -185,6 +187,12 @@ CASES = [
          cells=every("invalid_argument", V2)),
     Case("fourth model (tide, a curve)", "tide", values=lambda: window("sine"),
          cells=every(OK, native=True, kserve=True)),
+    Case("signature serving_default", signature="serving_default", cells=every(OK, TF)),
+    Case("signature unknown", signature="nope", cells=every("invalid_argument", TF)),
+    Case("output_filter next_close", "stock", values=lambda: window("stock"),
+         output_filter=("next_close",), cells={"TF Serving gRPC": OK, "native REST": OK}),
+    Case("output_filter unknown output", output_filter=("nope",),
+         cells={"TF Serving gRPC": "invalid_argument"}),
     Case("classify or regress on a predict signature", kind="classify",
          cells=every("invalid_argument", TF)),
     Case("server metadata", kind="server", cells=every(OK, V2)),
@@ -338,7 +346,8 @@ def _tf_rest(server, case: Case) -> tuple[str, Any]:
     else:
         values = case.values()
         payload = values.tolist() if case.dtype != "BYTES" else values.astype(str).tolist()
-        body = json.dumps({"instances": payload})  # NaN as JSON's common extension: refused
+        named = {"signature_name": case.signature} if case.signature else {}
+        body = json.dumps({**named, "instances": payload})  # NaN: JSON's common extension
         response = server.http.post(f"{path}:predict", **coded(body.encode(), case))
     body = response.json()
     if response.status_code != 200:
@@ -375,6 +384,8 @@ def _tf_spec(request, case: Case):
         request.model_spec.version.value = int(case.version)
     if case.label:
         request.model_spec.version_label = case.label
+    if case.signature:
+        request.model_spec.signature_name = case.signature
     return request
 
 
@@ -395,7 +406,10 @@ def _tf_grpc(server, case: Case) -> Any:
     dtype = {"FP32": np.float32, "FP64": np.float64, "INT32": np.int32, "BYTES": np.str_}
     request = _tf_spec(predict_pb2.PredictRequest(), case)
     request.inputs["window"].CopyFrom(tf.make_tensor_proto(values.astype(dtype[case.dtype])))
+    request.output_filter.extend(case.output_filter)
     answer = server.tfs.Predict(request, compression=GRPC_CODINGS.get(case.compression))
+    if case.output_filter:  # only those outputs come back
+        assert sorted(answer.outputs) == sorted(case.output_filter), list(answer.outputs)
     return tf.make_ndarray(answer.outputs[PREDICTION[case.model]])
 
 
