@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from service.core.errors import ECHO, InputError, Overloaded, ServiceError, format_loc
 from service.core.errors import short as echo
 from service.protocols import tfserving
-from service.protocols.errors import body_for, error_body, kind_of
+from service.protocols.errors import TF_SERVING_PATH, body_for, error_body, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,6 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _NO_ROUTE = ("Not Found", "Method Not Allowed")  # Starlette's words when no route matches
 
 
-def _is_tf_serving(path: str) -> bool:
-    return path.startswith("/v1/")  # TF Serving's server hands it all such paths
-
-
 def route_path(scope: Any) -> str:
     """The path below the root path (`--root-path`), as Starlette's router matches it."""
     path, root = scope["path"], scope.get("root_path")
@@ -161,7 +157,9 @@ def render(exc: Exception, method: str = "", path: str = "") -> JSONResponse:
     if isinstance(exc, ServiceError):
         return JSONResponse(error_body(exc.message), kind_of(exc).native)
     if isinstance(exc, HTTPException):
-        if exc.status_code in (404, 405) and _is_tf_serving(path) and exc.detail in _NO_ROUTE:
+        # TF Serving's server hands it every path under /v1/, matched or not
+        no_route = exc.status_code in (404, 405) and exc.detail in _NO_ROUTE
+        if no_route and path.startswith(TF_SERVING_PATH):
             malformed = tfserving.malformed(method, path)  # TF Serving's answer to such a path
             return JSONResponse({"error": malformed.message}, kind_of(malformed).http)
         message = f"{str(exc.detail).lower()}: {method} {short(path)}"

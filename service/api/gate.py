@@ -32,13 +32,14 @@ from service.api.direct import Table
 from service.api.errors import body_for, route_path
 from service.core import context, metrics
 from service.protocols.digits import whole
+from service.protocols.errors import PROTOCOL_PATHS
 
 log = logging.getLogger("service.api")
 
 OPEN_PATHS = ("/health/", "/v2/health/")  # probes work without the key (kubelet sends none)
 # Bodies of any type: TF Serving reads every body as JSON, whatever its type says; tritonclient
 # sends v2 JSON with no type and binary tensors as application/octet-stream
-ANY_CONTENT_TYPE = ("/v1/", "/v2/")
+ANY_CONTENT_TYPE = PROTOCOL_PATHS
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 _ID_HEADER = b"x-request-id"

@@ -43,13 +43,14 @@ class Unimplemented(ServiceError):
     code = "unimplemented"
 
 
-PROTOCOL_PATHS = ("/v1/", "/v2/")  # TF Serving's and v2's: their clients read `{"error"}`
+TF_SERVING_PATH, V2_PATH = "/v1/", "/v2/"  # where each protocol's routes live
+PROTOCOL_PATHS = (TF_SERVING_PATH, V2_PATH)  # their clients read `{"error"}`
 
 
 def is_protocol(path: str) -> bool:
     """Under TF Serving's `/v1` or the Open Inference Protocol's `/v2` (a path below the root
     path): their clients read `{"error": "..."}`, the native ones `{"error", "detail"}`."""
-    return path.startswith(PROTOCOL_PATHS) or path in ("/v1", "/v2")
+    return path.startswith(PROTOCOL_PATHS) or f"{path}/" in PROTOCOL_PATHS
 
 
 def error_body(message: str, detail: list[dict[str, Any]] | None = None) -> dict[str, Any]:
