@@ -17,7 +17,7 @@ On shutdown a request that has arrived, even if only the kernel has read it, is 
 No uvicorn setting does any of this (`limit_concurrency` answers a plain-text 503,
 `h11_max_incomplete_event_size` bounds only the h11 protocol's head, and nothing bounds
 a head's or a body's time), so the class goes where uvicorn's `Config(http=...)` takes a
-protocol class, and reaches into what uvicorn's own class keeps (uvicorn 0.54-0.55,
+protocol class, and reaches into what uvicorn's own class keeps (uvicorn 0.53-0.55,
 httptools 0.9): the parser callbacks it extends, `shutdown`, `self.parser`, `self.cycle`
 (`keep_alive`, `response_complete`, `response_started`, `disconnected`, `body`,
 `message_event`), `self.pipeline`, `self.connections`, `self.tasks`, `self.flow`,

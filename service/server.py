@@ -8,7 +8,7 @@ accepting, answers what it already holds, waits for the requests in flight at mo
 Everything uvicorn offers as a setting is passed as one (`Config(http=..., root_path=...,
 timeout_keep_alive=..., timeout_graceful_shutdown=..., lifespan="on")`; the connection
 class goes where `http` takes a protocol class). Two behaviours have no
-setting and reach into `uvicorn.Server` (0.54-0.55): the delay before it stops accepting
+setting and reach into `uvicorn.Server` (0.53-0.55): the delay before it stops accepting
 overrides `handle_exit` and `on_tick` (its signal handler and its once-a-tick check); the
 shutdown that accepts the connections the kernel already completed overrides `shutdown`
 and reads `servers`, `lifespan.state` and `config.http_protocol_class` to build their
